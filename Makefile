@@ -1,0 +1,29 @@
+# Two commands do all the set-up on a fresh machine: `make train` and `make test`.
+# Each creates and fills .venv on first use (CPU-only torch first: a bare `torch` pulls CUDA).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH := torch==2.13.0
+
+.PHONY: train test lint bench clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e ".[dev]"
+	touch $(BIN)/activate
+
+train: $(BIN)/activate
+	$(BIN)/python train_sampler.py $(ARGS)
+
+test: $(BIN)/activate
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(ARGS)
+
+bench: $(BIN)/activate
+	$(BIN)/python benchmarks/env_step.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,235 @@
+"""``Mesa-v0``: ensemble training as a Markov decision process (MESA, Liu et al., NeurIPS 2020)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from mesa_env.data import Task, make_task
+from mesa_env.ensemble import IncrementalEnsemble, check_base_estimator
+from mesa_env.metrics import get_metric
+from mesa_env.sampling import meta_sample, random_balanced_subset
+from mesa_env.state import HISTOGRAM_MODES, meta_state
+
+__all__ = ["MesaEnv"]
+
+
+class MesaEnv(gym.Env):
+    """Train an under-sampling ensemble one base learner per step; the agent picks which majority
+    examples each learner sees (the meta-sampler of MESA).
+
+    ## Description
+    The environment is Algorithm 2 of the paper with the sampler's decisions exposed: an episode
+    builds one ensemble F_k = (1/k) Σ f_i on a binary imbalanced training split. Each step trains
+    one base learner on every minority example plus |P| majority examples drawn by Algorithm 1,
+    with Gaussian weights g_{μ,σ}(|F_t(x) − y|) (Eq. 3) centred at the action μ.
+
+    ## Action Space
+    ``Box(0, 1, (1,), float32)``: μ, the ensemble error around which majority examples are
+    favoured (μ ≈ 0: examples the ensemble already gets right; μ ≈ 1: the ones it gets most
+    wrong). Values outside [0, 1] are clipped; NaN raises ``ValueError``.
+
+    ## Observation Space
+    ``Box(0, 1, (2·n_bins,), float32)``, Eq. 2: entries ``0 … n_bins−1`` are the fraction of
+    training examples whose error |F_t(x) − y| lies in bin i of [0, 1]; entries ``n_bins …
+    2·n_bins−1`` the same on the validation split. Each half sums to 1. With
+    ``histogram="majority"`` (the original code) only majority-class errors are histogrammed,
+    between their min and max.
+
+    ## Rewards
+    r_t = reward_scale · (P(F_{t+1}, D_valid) − P(F_t, D_valid)), P the ``metric`` (AUCPRC by
+    default, Algorithm 3 line 6). Returns telescope: an episode's return is the validation gain
+    from the first learner to the last.
+
+    ## Starting State
+    ``reset`` draws a task (when several are given), trains f_1 on a random balanced subset
+    (Alg. 2 line 1) and observes F_1.
+
+    ## Episode End
+    Terminated when the ensemble holds ``n_estimators`` learners: k − 1 steps. Never truncated
+    (add ``TimeLimit`` if you want one). Stepping a finished episode raises ``RuntimeError``.
+
+    ## Info
+    ``train_score``, ``valid_score``, ``test_score`` (if the task has a test split; never used in
+    observations or rewards), ``ensemble_size``, ``mu`` (NaN after reset), ``task``.
+
+    ## Arguments
+    - ``dataset``: a name (``mesa_env.DATASET_NAMES``), a CSV path, ``(X, y)`` (split class-wise
+      60/20/20), ``(X_train, y_train, X_valid, y_valid[, X_test, y_test])``, or a list of these:
+      each ``reset`` then draws one task (cross-task meta-training, App. A.3). Default ``"digits"``.
+    - ``base_estimator``: any scikit-learn classifier with ``predict_proba``; cloned per member
+      with a seed drawn from the env's generator. Default ``DecisionTreeClassifier()``.
+    - ``n_estimators``: ensemble size k ≥ 2 (default 10).
+    - ``n_bins``: histogram bins b per split, ≥ 1 (default 5: the paper's meta-state size 10).
+    - ``sigma``: width σ > 0 of the Gaussian sampling weights (default 0.2, Table 10).
+    - ``metric``: reward metric, one of ``mesa_env.metrics.METRICS`` (default ``"aucprc"``).
+    - ``reward_scale``: multiplies every reward (default 1.0; the SAC preset uses 100).
+    - ``histogram``: ``"all"`` (Eq. 1, default) or ``"majority"`` (original code).
+    - ``train_ratio``: meta-train on a stratified fraction of the training split (§4.2).
+    - ``label_noise``: fraction of training minority labels flipped to 0, with as many majority
+      labels flipped to 1 (App. A.2).
+    - ``split_seed``: seed of the data split, subset and noise (fixed across episodes).
+    - ``progress_obs``: append the ensemble progress t/k to the observation (not in the paper;
+      off by default, so ``Mesa-v0`` is the paper's MDP).
+
+    ## Version History
+    - v0: the paper's MDP (Section 3, Algorithms 1–3, Eqs. 1–3).
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(
+        self,
+        dataset: Any = "digits",
+        base_estimator: Any = None,
+        n_estimators: int = 10,
+        n_bins: int = 5,
+        sigma: float = 0.2,
+        metric: str = "aucprc",
+        reward_scale: float = 1.0,
+        histogram: str = "all",
+        train_ratio: float = 1.0,
+        label_noise: float = 0.0,
+        split_seed: int = 0,
+        progress_obs: bool = False,
+    ) -> None:
+        _check_int("n_estimators", n_estimators, 2)
+        _check_int("n_bins", n_bins, 1)
+        if not np.isfinite(sigma) or sigma <= 0:
+            raise ValueError(f"sigma must be a positive number; got {sigma}")
+        if histogram not in HISTOGRAM_MODES:
+            raise ValueError(f"histogram must be one of {HISTOGRAM_MODES}; got {histogram!r}")
+        if not np.isfinite(reward_scale):
+            raise ValueError(f"reward_scale must be finite; got {reward_scale}")
+        self.base_estimator = check_base_estimator(base_estimator)
+        self.n_estimators = int(n_estimators)
+        self.n_bins = int(n_bins)
+        self.sigma = float(sigma)
+        self.metric = metric
+        self._score = get_metric(metric)
+        self.reward_scale = float(reward_scale)
+        self.histogram = histogram
+        self.progress_obs = bool(progress_obs)
+        sources = dataset if isinstance(dataset, list) else [dataset]
+        if not sources:
+            raise ValueError("dataset is an empty list; give at least one task")
+        self.tasks: list[Task] = [
+            make_task(s, split_seed=split_seed, label_noise=label_noise, train_ratio=train_ratio)
+            for s in sources
+        ]
+
+        self.action_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+        obs_size = 2 * self.n_bins + int(self.progress_obs)
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(obs_size,), dtype=np.float32)
+
+        self.task: Task | None = None
+        self.ensemble: IncrementalEnsemble | None = None
+        self._valid_score = 0.0
+
+    # ------------------------------------------------------------------ MDP
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw a task, train f_1 on a random balanced subset, observe F_1.
+
+        ``options={"task": i}`` picks task ``i`` (index or name) instead of drawing one.
+        """
+        super().reset(seed=seed)
+        self.task = self._choose_task(options)
+        task = self.task
+        self.ensemble = IncrementalEnsemble(self.base_estimator, task.X_eval)
+        chosen = random_balanced_subset(task.majority_index.size, task.n_minority, self.np_random)
+        self._fit_member(task.majority_index[chosen])
+        self._valid_score = self._score_split("valid")
+        return self._observation(), self._info(mu=float("nan"))
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Sample with μ = action (Alg. 1), fit f_{t+1}, update F, reward the validation gain."""
+        if self.ensemble is None:
+            raise RuntimeError("call reset() before step()")
+        if len(self.ensemble) >= self.n_estimators:
+            raise RuntimeError("the episode has terminated; call reset() to start a new one")
+        mu = _check_action(action)
+        task = self.task
+        majority_errors = self.ensemble.proba[task.majority_index]  # |F(x) − 0| for y = 0
+        chosen = meta_sample(majority_errors, task.n_minority, mu, self.sigma, self.np_random)
+        self._fit_member(task.majority_index[chosen])
+        previous, self._valid_score = self._valid_score, self._score_split("valid")
+        reward = self.reward_scale * (self._valid_score - previous)
+        terminated = len(self.ensemble) >= self.n_estimators
+        return self._observation(), reward, terminated, False, self._info(mu=mu)
+
+    # ------------------------------------------------------------------ parts
+    def _choose_task(self, options: dict[str, Any] | None) -> Task:
+        wanted = (options or {}).get("task")
+        if wanted is None:
+            return self.tasks[int(self.np_random.integers(len(self.tasks)))]
+        if isinstance(wanted, str):
+            names = [t.name for t in self.tasks]
+            if wanted not in names:
+                raise ValueError(f"options['task']={wanted!r} is not one of {names}")
+            return self.tasks[names.index(wanted)]
+        if not 0 <= int(wanted) < len(self.tasks):
+            raise ValueError(f"options['task']={wanted} is out of range 0..{len(self.tasks) - 1}")
+        return self.tasks[int(wanted)]
+
+    def _fit_member(self, majority_rows: np.ndarray) -> None:
+        rows = np.concatenate([self.task.minority_index, majority_rows])
+        seed = int(self.np_random.integers(2**31 - 1))
+        self.ensemble.fit_member(self.task.X_train[rows], self.task.y_train[rows], seed)
+
+    def _split_proba(self, split: str) -> np.ndarray:
+        return self.ensemble.proba[self.task.eval_slices[split]]
+
+    def _score_split(self, split: str) -> float:
+        y = self.task.y_valid if split == "valid" else getattr(self.task, f"y_{split}")
+        return self._score(y, self._split_proba(split))
+
+    def _observation(self) -> np.ndarray:
+        task = self.task
+        state = meta_state(
+            np.abs(self._split_proba("train") - task.y_train),
+            np.abs(self._split_proba("valid") - task.y_valid),
+            task.y_train,
+            task.y_valid,
+            self.n_bins,
+            self.histogram,
+        )
+        if self.progress_obs:
+            state = np.append(state, np.float32(len(self.ensemble) / self.n_estimators))
+        return state
+
+    def _info(self, mu: float) -> dict[str, Any]:
+        info = {
+            "train_score": self._score_split("train"),
+            "valid_score": self._valid_score,
+            "ensemble_size": len(self.ensemble),
+            "mu": mu,
+            "task": self.task.name,
+        }
+        if "test" in self.task.eval_slices:
+            info["test_score"] = self._score_split("test")
+        return info
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+
+
+def _check_action(action: Any) -> float:
+    try:
+        values = np.asarray(action, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"action must be a number or an array of one number; got {action!r}")
+    if values.size != 1:
+        raise ValueError(f"action must hold exactly one value (μ); got {values.size}")
+    mu = values[0]
+    if np.isnan(mu):
+        raise ValueError("action μ is NaN; the sampler must output a number in [0, 1]")
+    return float(min(max(mu, 0.0), 1.0))

@@ -1,0 +1,105 @@
+"""Scores of an ensemble's positive-class probabilities, fast enough for ``env.step()``.
+
+scikit-learn's ``average_precision_score`` spends most of its ~2 ms per call validating input
+(``baselines-measured-facts.md``); the environment calls a metric once per split and step on
+arrays it built itself, so it uses the exact vectorised definitions below instead. They agree with
+scikit-learn to floating-point rounding (``tests/test_metrics.py``), ties included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["METRICS", "average_precision", "get_metric", "roc_auc"]
+
+
+def _cumulative_counts(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True/false positives at each distinct score threshold, highest threshold first."""
+    order = np.argsort(score, kind="mergesort")[::-1]
+    score_sorted = score[order]
+    y_sorted = y_true[order]
+    # A threshold sits at the last position of each run of equal scores (sklearn's convention).
+    last_of_run = np.flatnonzero(np.diff(score_sorted)) if score_sorted.size > 1 else np.empty(0)
+    ends = np.r_[last_of_run, y_sorted.size - 1]
+    tps = np.cumsum(y_sorted, dtype=np.float64)[ends]
+    fps = (ends + 1) - tps
+    return tps, fps
+
+
+def average_precision(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Area under the precision-recall curve as average precision (the paper's AUCPRC).
+
+    AP = Σ_n (R_n − R_{n−1}) · P_n over distinct thresholds, without interpolation, exactly as
+    ``sklearn.metrics.average_precision_score``. ``y_true`` holds 0/1; with no positive the
+    score is 0.0 (sklearn warns and returns -0.0 there).
+    """
+    tps, fps = _cumulative_counts(y_true, score)
+    n_pos = tps[-1]
+    if n_pos == 0:
+        return 0.0
+    precision = tps / (tps + fps)
+    recall_gain = np.diff(tps, prepend=0.0) / n_pos
+    return float(np.dot(recall_gain, precision))
+
+
+def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve (trapezoidal over distinct thresholds, ties counted half)."""
+    tps, fps = _cumulative_counts(y_true, score)
+    n_pos, n_neg = tps[-1], fps[-1]
+    if n_pos == 0 or n_neg == 0:
+        return 0.5
+    tpr = np.r_[0.0, tps / n_pos]
+    fpr = np.r_[0.0, fps / n_neg]
+    return float(np.trapezoid(tpr, fpr))
+
+
+def _confusion(y_true: np.ndarray, score: np.ndarray) -> tuple[float, float, float, float]:
+    pred = score > 0.5
+    truth = y_true.astype(bool)
+    tp = float(np.count_nonzero(pred & truth))
+    fp = float(np.count_nonzero(pred & ~truth))
+    fn = float(np.count_nonzero(~pred & truth))
+    tn = float(truth.size - tp - fp - fn)
+    return tp, fp, fn, tn
+
+
+def f1(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Positive-class F1 of the labels ``score > 0.5``."""
+    tp, fp, fn, _ = _confusion(y_true, score)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def gmean(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Geometric mean of TPR and TNR of the labels ``score > 0.5``."""
+    tp, fp, fn, tn = _confusion(y_true, score)
+    tpr = tp / (tp + fn) if tp + fn else 0.0
+    tnr = tn / (tn + fp) if tn + fp else 0.0
+    return float(np.sqrt(tpr * tnr))
+
+
+def mcc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Matthews correlation coefficient of the labels ``score > 0.5`` (0 when undefined)."""
+    tp, fp, fn, tn = _confusion(y_true, score)
+    denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return float((tp * tn - fp * fn) / denom) if denom else 0.0
+
+
+METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "aucprc": average_precision,
+    "rocauc": roc_auc,
+    "f1": f1,
+    "gmean": gmean,
+    "mcc": mcc,
+}
+
+
+def get_metric(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
+    """Look a metric up by name, with an error that lists the known names."""
+    if not isinstance(name, str):
+        raise TypeError(f"metric must be a string, one of {sorted(METRICS)}; got {type(name)!r}")
+    try:
+        return METRICS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown metric {name!r}; choose one of {sorted(METRICS)}") from None
