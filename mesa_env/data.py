@@ -288,7 +288,9 @@ def split_classwise(
     for cls in (0, 1):
         idx = rng.permutation(np.flatnonzero(y01 == cls))
         bounds = np.round(cuts * idx.size).astype(int)
-        bounds = np.clip(bounds, np.arange(1, len(ratios)), idx.size - np.arange(len(ratios) - 1, 0, -1))
+        bounds = np.clip(
+            bounds, np.arange(1, len(ratios)), idx.size - np.arange(len(ratios) - 1, 0, -1)
+        )
         for part, chunk in zip(parts, np.split(idx, bounds), strict=True):
             part.append(chunk)
     return [np.sort(np.concatenate(p)) for p in parts]

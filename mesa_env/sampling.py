@@ -40,6 +40,8 @@ def meta_sample(
     return weighted_sample(gaussian_log_weights(majority_errors, mu, sigma), n_minority, rng)
 
 
-def random_balanced_subset(n_majority: int, n_minority: int, rng: np.random.Generator) -> np.ndarray:
+def random_balanced_subset(
+    n_majority: int, n_minority: int, rng: np.random.Generator
+) -> np.ndarray:
     """Positions of |P| majority examples drawn uniformly: the first learner's subset (Alg. 2, l.1)."""
     return rng.choice(n_majority, size=min(n_minority, n_majority), replace=False)

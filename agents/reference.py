@@ -1,0 +1,93 @@
+"""Non-learning samplers: the yardsticks a learned meta-sampler has to beat.
+
+``constant`` always answers the same μ (μ = 1 is a strong policy on real data, see
+``shared/specs/baselines-measured-facts.md``); ``random`` draws μ uniformly, the paper's
+"random policy" ablation in spirit (Table 6). They share the agent interface, so every script
+that takes ``--algo`` takes them too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.base import as_batch
+
+__all__ = ["ConstantPolicy", "RandomPolicy", "ReferencePolicy"]
+
+
+class ReferencePolicy:
+    """Base of fixed policies: ``learn`` does nothing, parameters are plain JSON."""
+
+    algo = "reference"
+
+    def learn(self, total_timesteps: int = 0, **kwargs: Any) -> ReferencePolicy:
+        """Nothing to learn: return self so ``agent.learn(...)`` chains as for SB3."""
+        return self
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able constructor parameters (what a sampler file stores)."""
+        raise NotImplementedError
+
+    def _mu(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(
+        self, observation: np.ndarray, deterministic: bool = True
+    ) -> tuple[np.ndarray, None]:
+        """μ in [0, 1] of shape (1,) for one observation or (n, 1) for a batch."""
+        batch, single = as_batch(observation)
+        mu = self._mu(batch).astype(np.float32).reshape(-1, 1)
+        return (mu[0] if single else mu), None
+
+    def save(self, path: str | Path) -> None:
+        """Write the parameters as JSON."""
+        Path(path).write_text(json.dumps({"algo": self.algo, "params": self.params()}))
+
+    @classmethod
+    def load(cls, path: str | Path) -> ReferencePolicy:
+        """Read what :meth:`save` wrote."""
+        data = json.loads(Path(path).read_text())
+        if data.get("algo") != cls.algo:
+            raise ValueError(f"{path} holds a {data.get('algo')!r} policy, not {cls.algo!r}")
+        return cls(**data["params"])
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class ConstantPolicy(ReferencePolicy):
+    """Always μ = ``mu``: the same meta-sampling bias at every ensemble step."""
+
+    algo = "constant"
+
+    def __init__(self, mu: float = 0.5) -> None:
+        if not 0.0 <= float(mu) <= 1.0:
+            raise ValueError(f"mu must be in [0, 1]; got {mu}")
+        self.mu = float(mu)
+
+    def params(self) -> dict[str, Any]:
+        return {"mu": self.mu}
+
+    def _mu(self, batch: np.ndarray) -> np.ndarray:
+        return np.full(batch.shape[0], self.mu)
+
+
+class RandomPolicy(ReferencePolicy):
+    """μ ~ U(0, 1) at every step, from its own seeded generator."""
+
+    algo = "random"
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def params(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+    def _mu(self, batch: np.ndarray) -> np.ndarray:
+        return self._rng.random(batch.shape[0])

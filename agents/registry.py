@@ -1,0 +1,62 @@
+"""Name → agent table read by ``--algo``: SB3 learners and the non-learning reference policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.reference import ConstantPolicy, RandomPolicy, ReferencePolicy
+from agents.sb3_agents import SB3_ALGOS, SB3Agent, default_hyperparameters
+
+__all__ = ["AGENT_NAMES", "REFERENCE_POLICIES", "is_learning", "make_agent"]
+
+REFERENCE_POLICIES: dict[str, type[ReferencePolicy]] = {
+    "constant": ConstantPolicy,
+    "random": RandomPolicy,
+}
+AGENT_NAMES: tuple[str, ...] = (*SB3_ALGOS, *REFERENCE_POLICIES)
+
+
+def is_learning(algo: str) -> bool:
+    """Whether ``algo`` trains a network (and so needs the [−1, 1]-rescaled env)."""
+    _check_name(algo)
+    return algo in SB3_ALGOS
+
+
+def _check_name(algo: str) -> None:
+    if algo not in AGENT_NAMES:
+        raise ValueError(f"unknown agent {algo!r}; choose one of {', '.join(AGENT_NAMES)}")
+
+
+def make_agent(
+    algo: str,
+    env: Any = None,
+    *,
+    hyperparameters: dict[str, Any] | None = None,
+    total_timesteps: int = 1500,
+    seed: int | None = None,
+    tensorboard_log: str | None = None,
+    verbose: int = 0,
+) -> Any:
+    """Build agent ``algo``. SB3 agents need ``env`` (rescaled, see ``rescale_env``);
+    reference policies take their parameters from ``hyperparameters`` (e.g. ``{"mu": 1.0}``).
+    """
+    _check_name(algo)
+    hyperparameters = dict(hyperparameters or {})
+    if algo in REFERENCE_POLICIES:
+        if algo == "random":
+            hyperparameters.setdefault("seed", seed)
+        try:
+            return REFERENCE_POLICIES[algo](**hyperparameters)
+        except TypeError as exc:
+            raise ValueError(f"bad parameter for {algo}: {exc}") from None
+    if env is None:
+        raise ValueError(f"agent {algo!r} learns: pass the (rescaled) environment to train on")
+    return SB3Agent.create(
+        algo,
+        env,
+        hyperparameters or default_hyperparameters(algo),
+        total_timesteps=total_timesteps,
+        seed=seed,
+        tensorboard_log=tensorboard_log,
+        verbose=verbose,
+    )

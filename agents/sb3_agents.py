@@ -1,0 +1,284 @@
+"""Stable-Baselines3 (and sb3-contrib) agents as meta-samplers, with the paper's SAC preset.
+
+SB3's Gaussian policies are centred and scaled for actions in [−1, 1], so every SB3 agent acts on
+the environment through ``RescaleAction(env, −1, 1)``; :class:`SB3Agent` maps its answers back to
+μ ∈ [0, 1], so callers only ever see the paper's action space.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.base import as_batch
+
+__all__ = [
+    "SB3_ALGOS",
+    "SB3Agent",
+    "StepDecaySchedule",
+    "algo_class",
+    "default_hyperparameters",
+    "rescale_env",
+    "to_mu",
+]
+
+#: name → (module, class). Heavy imports happen only when an agent is built or loaded.
+SB3_ALGOS: dict[str, tuple[str, str]] = {
+    "sac": ("stable_baselines3", "SAC"),
+    "td3": ("stable_baselines3", "TD3"),
+    "ddpg": ("stable_baselines3", "DDPG"),
+    "ppo": ("stable_baselines3", "PPO"),
+    "a2c": ("stable_baselines3", "A2C"),
+    "tqc": ("sb3_contrib", "TQC"),
+    "crossq": ("sb3_contrib", "CrossQ"),
+}
+ON_POLICY = ("ppo", "a2c")
+
+#: Keys of our hyper-parameter dicts that are not SB3 arguments but turn into one.
+_DERIVED_KEYS = ("lr_decay", "lr_decay_every", "action_noise_sigma")
+
+
+def algo_class(algo: str) -> type:
+    """The SB3 algorithm class for ``algo`` (imported on first use)."""
+    if algo not in SB3_ALGOS:
+        raise ValueError(f"unknown SB3 algorithm {algo!r}; choose one of {sorted(SB3_ALGOS)}")
+    module, name = SB3_ALGOS[algo]
+    return getattr(importlib.import_module(module), name)
+
+
+class StepDecaySchedule:
+    """Learning rate ``initial · decay^⌊updates / every⌋`` (paper Table 9: ×0.99 every 10 updates).
+
+    SB3 calls a schedule with the remaining progress; with one gradient update per transition after
+    ``learning_starts`` (train_freq 1), the updates done so far are ``timesteps − learning_starts``.
+    A module-level class, so SB3 can pickle it into its checkpoint.
+    """
+
+    def __init__(
+        self,
+        initial: float,
+        decay: float,
+        every: int,
+        learning_starts: int,
+        total_timesteps: int,
+    ) -> None:
+        self.initial = float(initial)
+        self.decay = float(decay)
+        self.every = int(every)
+        self.learning_starts = int(learning_starts)
+        self.total_timesteps = int(total_timesteps)
+
+    def __call__(self, progress_remaining: float) -> float:
+        timesteps = round((1.0 - progress_remaining) * self.total_timesteps)
+        updates = max(0, timesteps - self.learning_starts)
+        return self.initial * self.decay ** (updates // self.every)
+
+    def __repr__(self) -> str:
+        return (
+            f"StepDecaySchedule({self.initial}, decay={self.decay}, every={self.every}, "
+            f"learning_starts={self.learning_starts}, total={self.total_timesteps})"
+        )
+
+
+def default_hyperparameters(algo: str, n_envs: int = 1, n_estimators: int = 10) -> dict[str, Any]:
+    """JSON-able preset per algorithm; the SAC one is the paper's Tables 9–10 on SB3.
+
+    Off-policy agents do one gradient update per collected transition (``gradient_steps =
+    n_envs``), so parallel environments change wall time, not the update budget.
+    """
+    episode = n_estimators - 1
+    off_policy = {
+        "learning_rate": 1e-3,
+        "buffer_size": 1000,  # Table 9: replay memory 1e3
+        "learning_starts": 500,  # Table 9: 5e2 steps of random actions
+        "batch_size": 64,
+        "gamma": 0.99,
+        "tau": 0.01,
+        "train_freq": 1,
+        "gradient_steps": n_envs,
+        "policy_kwargs": {"net_arch": {"pi": [50], "qf": [50, 50]}},
+    }
+    if algo == "sac":
+        # Table 9: fixed temperature 0.1; lr 1e-3 decayed ×0.99 every 10 updates.
+        return {**off_policy, "ent_coef": 0.1, "lr_decay": 0.99, "lr_decay_every": 10}
+    if algo == "tqc":
+        return {**off_policy, "ent_coef": 0.1, "lr_decay": 0.99, "lr_decay_every": 10}
+    if algo in ("td3", "ddpg"):
+        return {**off_policy, "action_noise_sigma": 0.1}
+    if algo == "crossq":
+        crossq = {k: v for k, v in off_policy.items() if k != "tau"}  # CrossQ has no target net
+        crossq["policy_kwargs"] = {"net_arch": {"pi": [50], "qf": [50, 50]}}
+        return {**crossq, "ent_coef": 0.1}
+    if algo == "ppo":
+        # Ten episodes per rollout and env: fits the paper's 1,500-step budget with ~15 updates.
+        return {
+            "learning_rate": 1e-3,
+            "n_steps": 10 * episode,
+            "batch_size": 5 * episode,
+            "n_epochs": 10,
+            "gamma": 0.99,
+            "policy_kwargs": {"net_arch": {"pi": [50], "vf": [50, 50]}},
+        }
+    if algo == "a2c":
+        return {
+            "learning_rate": 1e-3,
+            "n_steps": episode,
+            "gamma": 0.99,
+            "policy_kwargs": {"net_arch": {"pi": [50], "vf": [50, 50]}},
+        }
+    raise ValueError(f"unknown SB3 algorithm {algo!r}; choose one of {sorted(SB3_ALGOS)}")
+
+
+def rescale_env(env: gym.Env) -> gym.Env:
+    """Present μ ∈ [0, 1] to SB3 as [−1, 1], where its policies start centred."""
+    space = env.action_space
+    low = np.full(space.shape, -1.0, dtype=space.dtype)
+    return gym.wrappers.RescaleAction(env, min_action=low, max_action=-low)
+
+
+def to_mu(action: np.ndarray) -> np.ndarray:
+    """Map an SB3 action in [−1, 1] back to the environment's μ ∈ [0, 1]."""
+    return np.clip((np.asarray(action, dtype=np.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def _sb3_kwargs(
+    algo: str, hyperparameters: dict[str, Any], total_timesteps: int, action_dim: int = 1
+) -> dict[str, Any]:
+    """Turn a JSON-able hyper-parameter dict into SB3 constructor arguments."""
+    kwargs = {k: copy.deepcopy(v) for k, v in hyperparameters.items() if k not in _DERIVED_KEYS}
+    if "lr_decay" in hyperparameters:
+        kwargs["learning_rate"] = StepDecaySchedule(
+            hyperparameters["learning_rate"],
+            hyperparameters["lr_decay"],
+            hyperparameters.get("lr_decay_every", 10),
+            hyperparameters.get("learning_starts", 0),
+            total_timesteps,
+        )
+    if hyperparameters.get("action_noise_sigma"):
+        from stable_baselines3.common.noise import NormalActionNoise
+
+        sigma = float(hyperparameters["action_noise_sigma"])
+        kwargs["action_noise"] = NormalActionNoise(
+            np.zeros(action_dim), sigma * np.ones(action_dim)
+        )
+    return kwargs
+
+
+class SB3Agent:
+    """An SB3 model behind the agent interface, answering μ ∈ [0, 1].
+
+    ``save`` writes SB3's own zip (optimizer state included, for ``--resume``). SB3 zips contain
+    pickled objects: load them only from trusted sources; share samplers as sampler files
+    (``agents.sampler_file``), which cannot run code.
+    """
+
+    def __init__(self, algo: str, model: Any, hyperparameters: dict[str, Any]) -> None:
+        self.algo = algo
+        self.model = model
+        self.hyperparameters = hyperparameters
+
+    @classmethod
+    def create(
+        cls,
+        algo: str,
+        env: Any,
+        hyperparameters: dict[str, Any],
+        total_timesteps: int,
+        seed: int | None = None,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+    ) -> SB3Agent:
+        """Build a fresh model on ``env`` (already wrapped by :func:`rescale_env`)."""
+        kwargs = _sb3_kwargs(algo, hyperparameters, total_timesteps)
+        try:
+            model = algo_class(algo)(
+                "MlpPolicy",
+                env,
+                seed=seed,
+                device="cpu",
+                tensorboard_log=tensorboard_log,
+                verbose=verbose,
+                **kwargs,
+            )
+        except TypeError as exc:
+            raise ValueError(f"bad hyper-parameter for {algo}: {exc}") from None
+        return cls(algo, model, hyperparameters)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        algo: str,
+        hyperparameters: dict[str, Any],
+        env: Any = None,
+        total_timesteps: int | None = None,
+    ) -> SB3Agent:
+        """Load a full SB3 checkpoint (TRUSTED FILES ONLY: SB3 unpickles parts of it).
+
+        ``total_timesteps`` re-targets the learning-rate schedule when training continues.
+        """
+        custom = {}
+        if total_timesteps is not None and "lr_decay" in hyperparameters:
+            schedule = _sb3_kwargs(algo, hyperparameters, total_timesteps)["learning_rate"]
+            custom = {"learning_rate": schedule, "lr_schedule": schedule}
+        model = algo_class(algo).load(str(path), env=env, device="cpu", custom_objects=custom)
+        return cls(algo, model, hyperparameters)
+
+    def learn(self, total_timesteps: int, **kwargs: Any) -> SB3Agent:
+        """Meta-train (SB3 ``learn``; keyword arguments pass through)."""
+        self.model.learn(total_timesteps=total_timesteps, **kwargs)
+        return self
+
+    def predict(
+        self, observation: np.ndarray, deterministic: bool = True
+    ) -> tuple[np.ndarray, None]:
+        """μ in [0, 1]: shape (1,) for one observation, (n, 1) for a batch."""
+        batch, single = as_batch(observation)
+        action, _ = self.model.predict(batch, deterministic=deterministic)
+        mu = to_mu(action).reshape(-1, 1)
+        return (mu[0] if single else mu), None
+
+    def save(self, path: str | Path) -> None:
+        """SB3's zip (trusted format, for resuming)."""
+        self.model.save(str(path))
+
+    # -- what a safe sampler file needs -----------------------------------------------------
+    def policy_kwargs(self) -> dict[str, Any]:
+        """The JSON-able ``policy_kwargs`` the policy was built with."""
+        return copy.deepcopy(self.hyperparameters.get("policy_kwargs", {}))
+
+    def actor_state_dict(self) -> dict[str, Any]:
+        """The weights the deterministic action depends on (critics are left out)."""
+        state = self.model.policy.state_dict()
+        if self.algo in ON_POLICY:
+            return {k: v.detach().clone() for k, v in state.items()}
+        return {k: v.detach().clone() for k, v in state.items() if k.startswith("actor.")}
+
+
+def policy_class(algo: str) -> Callable[..., Any]:
+    """The MlpPolicy class of ``algo`` (whitelisted: never a class named by a file)."""
+    return algo_class(algo).policy_aliases["MlpPolicy"]
+
+
+def action_space_check(env: gym.Env) -> None:
+    """SB3 agents expect the rescaled [−1, 1] action space of :func:`rescale_env`."""
+    space = env.action_space
+    if not (np.allclose(space.low, -1.0) and np.allclose(space.high, 1.0)):
+        raise ValueError(f"SB3 agents need env actions in [-1, 1]; got {space}")
+
+
+def lr_at(schedule: Any, timesteps: int, total: int) -> float:
+    """Learning rate a schedule gives after ``timesteps`` of ``total`` (for tests and logs)."""
+    return float(schedule(1.0 - timesteps / total)) if callable(schedule) else float(schedule)
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for a real, finite number (hyper-parameter checks)."""
+    return isinstance(value, (int, float)) and math.isfinite(value)
