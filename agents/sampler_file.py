@@ -127,7 +127,9 @@ def _rebuild_policy(metadata: dict[str, Any], state_dict: dict[str, Any], path: 
     try:
         policy.load_state_dict(full)
     except RuntimeError as exc:
-        raise ValueError(f"{path}: weights do not fit the architecture in the metadata: {exc}")
+        raise ValueError(
+            f"{path}: weights do not fit the architecture in the metadata: {exc}"
+        ) from None
     policy.set_training_mode(False)
     return policy
 

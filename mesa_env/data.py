@@ -313,7 +313,7 @@ def add_label_noise(y01: np.ndarray, ratio: float, rng: np.random.Generator) -> 
     """
     y_noisy = y01.copy()
     pos, neg = np.flatnonzero(y01 == 1), np.flatnonzero(y01 == 0)
-    n_flip = min(int(round(ratio * pos.size)), neg.size)
+    n_flip = min(round(ratio * pos.size), neg.size)
     if n_flip:
         y_noisy[rng.choice(pos, n_flip, replace=False)] = 0
         y_noisy[rng.choice(neg, n_flip, replace=False)] = 1
@@ -346,12 +346,14 @@ def make_task(
             raise ValueError(f"the splits have different numbers of features: {sorted(n_features)}")
         y_train01, classes = binarize_labels(arrays[0][1])
         ys = [y_train01]
-        for X, y in arrays[1:]:
+        for _, y in arrays[1:]:
             unknown = set(np.unique(y).tolist()) - set(classes)
             if unknown:
                 raise ValueError(f"validation/test labels {sorted(unknown)} are not in training")
             ys.append((y == classes[1]).astype(np.int64))
-        for y01, what in zip(ys, ("training split", "validation split", "test split")):
+        for y01, what in zip(
+            ys, ("training split", "validation split", "test split")[: len(ys)], strict=True
+        ):
             _check_minority(y01, 1, what)
         Xs = [X for X, _ in arrays]
         name = "arrays"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -79,7 +79,7 @@ class MesaEnv(gym.Env):
     - v0: the paper's MDP (Section 3, Algorithms 1–3, Eqs. 1–3).
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(
         self,
@@ -226,7 +226,9 @@ def _check_action(action: Any) -> float:
     try:
         values = np.asarray(action, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
-        raise TypeError(f"action must be a number or an array of one number; got {action!r}")
+        raise TypeError(
+            f"action must be a number or an array of one number; got {action!r}"
+        ) from None
     if values.size != 1:
         raise ValueError(f"action must hold exactly one value (μ); got {values.size}")
     mu = values[0]

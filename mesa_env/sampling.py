@@ -43,5 +43,5 @@ def meta_sample(
 def random_balanced_subset(
     n_majority: int, n_minority: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Positions of |P| majority examples drawn uniformly: the first learner's subset (Alg. 2, l.1)."""
+    """Positions of |P| majority examples drawn uniformly (Alg. 2 line 1: the first learner)."""
     return rng.choice(n_majority, size=min(n_minority, n_majority), replace=False)
