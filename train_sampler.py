@@ -107,14 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     from agents.training import meta_train
 
     datasets = args.dataset or ["digits"]
-    save = args.save or str(
-        Path("checkpoints")
-        / f"{args.algo}_{'+'.join(Path(d).stem for d in datasets)}_seed{args.seed}"
-    )
+    tasks = "+".join(Path(d).stem for d in datasets)
+    save = args.save or str(Path("checkpoints") / f"{args.algo}_{tasks}_seed{args.seed}")
     if args.resume and not args.save:
-        save = (
-            str(Path(args.resume).with_suffix("")) if args.resume.endswith(".zip") else args.resume
-        )
+        save = args.resume.removesuffix(".zip")  # continue in place
     env_kwargs = {
         "n_estimators": args.n_estimators,
         "n_bins": args.n_bins,
