@@ -90,7 +90,14 @@ def write_checkpoint(agent: Any, stem: str | Path, metadata: dict[str, Any]) -> 
     else:  # a reference policy: parameters only
         policy = {"kind": "reference", "params": agent.params()}
         state = {}
-    metadata = {**metadata, "algo": agent.algo, "policy": policy, "versions": package_versions()}
+    hyperparameters = getattr(agent, "hyperparameters", None) or policy.get("params", {})
+    metadata = {
+        "hyperparameters": hyperparameters,
+        **metadata,
+        "algo": agent.algo,
+        "policy": policy,
+        "versions": package_versions(),
+    }
     text = json.dumps(metadata, indent=2, default=str).encode()
     atomic_write(paths["metadata"], lambda handle: handle.write(text))
     write_sampler_file(paths["sampler"], metadata, state)
