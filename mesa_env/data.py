@@ -166,7 +166,12 @@ def binarize_labels(y: np.ndarray) -> tuple[np.ndarray, tuple[Any, Any]]:
         )
     minority_idx = 1 if counts[1] <= counts[0] else 0
     minority, majority = labels[minority_idx], labels[1 - minority_idx]
-    return (y == minority).astype(np.int64), (majority.item(), minority.item())
+    return (y == minority).astype(np.int64), (_plain(majority), _plain(minority))
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (JSON- and pickle-friendly); others unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _check_minority(y01: np.ndarray, needed: int, what: str) -> None:

@@ -1,0 +1,178 @@
+"""MESA as a scikit-learn classifier: a trained meta-sampler applied to new data.
+
+Most users never meta-train: the paper's meta-sampler transfers across tasks (Table 4), so
+``MesaClassifier()`` loads the shipped sampler and builds the ensemble (Algorithm 2) on the
+user's data, with a validation split carved from the training data feeding its meta-state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["DEFAULT_SAMPLER", "MesaClassifier"]
+
+#: The pretrained sampler shipped with the project (see checkpoints/README.md).
+DEFAULT_SAMPLER = Path(__file__).resolve().parent.parent / "checkpoints" / "mesa_default.sampler.pt"
+_SETTINGS = ("n_bins", "histogram", "sigma")
+
+
+class MesaClassifier(ClassifierMixin, BaseEstimator):
+    """Ensemble of under-sampled base learners whose training subsets a meta-sampler picks.
+
+    Parameters
+    ----------
+    sampler : path, agent or None
+        A sampler file / checkpoint stem, or any object with ``predict(obs) -> (μ, _)``
+        (an agent, a reference policy). ``None``: the shipped pretrained sampler.
+    estimator : classifier or None
+        Base learner with ``predict_proba``; ``None`` is ``DecisionTreeClassifier()``.
+    n_estimators : int
+        Ensemble size k.
+    sigma, n_bins, histogram : optional
+        Meta-sampling width and meta-state settings. They must match the sampler's training
+        settings (read from its metadata); ``None`` takes the sampler's.
+    validation_size : float
+        Share of the training data held out (stratified) as the validation split that feeds
+        the meta-state, when ``fit`` gets no ``eval_set``.
+    random_state : int, RandomState or None
+        Seeds the validation split, the subsets and the base learners.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted base learners
+    classes_ : the two original labels, sorted
+    mu_ : the μ the sampler chose at each ensemble step (k − 1 values)
+    sampler_ : the loaded sampler
+    """
+
+    def __init__(
+        self,
+        sampler: Any = None,
+        estimator: Any = None,
+        n_estimators: int = 10,
+        sigma: float | None = None,
+        n_bins: int | None = None,
+        histogram: str | None = None,
+        validation_size: float = 0.2,
+        random_state: Any = None,
+    ) -> None:
+        self.sampler = sampler
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.sigma = sigma
+        self.n_bins = n_bins
+        self.histogram = histogram
+        self.validation_size = validation_size
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # MESA is binary (paper §3)
+        return tags
+
+    # ------------------------------------------------------------------ sampler
+    def _load_sampler(self) -> tuple[Any, dict[str, Any]]:
+        """The sampler object and the env settings to use, checked against its metadata."""
+        explicit = {k: getattr(self, k) for k in _SETTINGS}
+        if self.sampler is None or isinstance(self.sampler, (str, Path)):
+            from agents.sampler_file import load_sampler
+
+            path = DEFAULT_SAMPLER if self.sampler is None else self.sampler
+            sampler = load_sampler(path, **explicit)  # refuses conflicting settings
+            trained = sampler.env_settings
+        elif hasattr(self.sampler, "predict"):
+            sampler = self.sampler
+            trained = dict(getattr(sampler, "metadata", {}).get("env", {}))
+            conflicts = [
+                f"{k}={v!r} (trained with {trained[k]!r})"
+                for k, v in explicit.items()
+                if v is not None and k in trained and trained[k] != v
+            ]
+            if conflicts:
+                raise ValueError(f"settings conflict with the sampler's: {', '.join(conflicts)}")
+        else:
+            raise TypeError(
+                "sampler must be a sampler file path, an agent with predict(), or None; "
+                f"got {type(self.sampler).__name__}"
+            )
+        settings = {"n_bins": 5, "histogram": "all", "sigma": 0.2, "progress_obs": False}
+        settings.update({k: trained[k] for k in (*_SETTINGS, "progress_obs") if k in trained})
+        settings.update({k: v for k, v in explicit.items() if v is not None})
+        return sampler, settings
+
+    # ------------------------------------------------------------------ fit / predict
+    def fit(self, X: Any, y: Any, eval_set: tuple[Any, Any] | None = None) -> MesaClassifier:
+        """Build the ensemble; ``eval_set=(X_val, y_val)`` replaces the held-out split."""
+        from mesa_env import MesaEnv
+
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if self.classes_.size != 2 or type_of_target(y) != "binary":
+            raise ValueError(
+                "Only binary classification is supported. MesaClassifier got y with "
+                f"{self.classes_.size} class(es) {self.classes_[:5].tolist()}: map your labels "
+                "to minority-vs-rest"
+            )
+        if not 0.0 < self.validation_size < 1.0:
+            raise ValueError(f"validation_size must be in (0, 1); got {self.validation_size}")
+        rng = check_random_state(self.random_state)
+        if eval_set is None:
+            X_tr, X_va, y_tr, y_va = train_test_split(
+                X, y, test_size=self.validation_size, stratify=y, random_state=rng
+            )
+        else:
+            if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
+                raise ValueError("eval_set must be a pair (X_val, y_val)")
+            X_tr, y_tr = X, y
+            X_va, y_va = validate_data(self, *eval_set, dtype=np.float64, reset=False)
+        sampler, settings = self._load_sampler()
+        env = MesaEnv(
+            dataset=(X_tr, y_tr, X_va, y_va),
+            base_estimator=self.estimator,
+            n_estimators=self.n_estimators,
+            **settings,
+        )
+        obs, _ = env.reset(seed=int(rng.randint(np.iinfo(np.int32).max)))
+        mus = []
+        for _ in range(self.n_estimators - 1):
+            mu, _ = sampler.predict(obs, deterministic=True)
+            obs, _, _, _, info = env.step(np.asarray(mu, dtype=np.float32).reshape(1))
+            mus.append(info["mu"])
+        self.sampler_ = sampler
+        self.estimators_ = list(env.ensemble.estimators)
+        self.mu_ = np.asarray(mus)
+        self.minority_ = env.task.classes[1]
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Mean of the members' probabilities (Alg. 2 line 9), columns ordered as ``classes_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        p_minority = np.zeros(X.shape[0])
+        for member in self.estimators_:
+            column = int(np.flatnonzero(member.classes_ == 1)[0])
+            p_minority += member.predict_proba(X)[:, column]
+        p_minority /= len(self.estimators_)
+        minority_first = self.classes_[0] == self.minority_
+        columns = (
+            (p_minority, 1.0 - p_minority) if minority_first else (1.0 - p_minority, p_minority)
+        )
+        return np.column_stack(columns)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Probability of ``classes_[1]`` (scikit-learn's binary convention)."""
+        return self.predict_proba(X)[:, 1]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The label with the higher mean probability."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

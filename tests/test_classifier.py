@@ -1,0 +1,119 @@
+"""MesaClassifier follows the scikit-learn contract and uses its sampler as the env does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from agents.classifier import DEFAULT_SAMPLER, MesaClassifier
+from agents.reference import ConstantPolicy
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(600, n_features=8, weights=[0.9], random_state=0)
+
+
+@parametrize_with_checks([MesaClassifier(random_state=0)])
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def test_shipped_sampler_builds_an_ensemble_of_the_requested_size(data):
+    assert DEFAULT_SAMPLER.is_file()
+    X, y = data
+    clf = MesaClassifier(n_estimators=7, random_state=0).fit(X, y)
+    assert len(clf.estimators_) == 7 and clf.mu_.shape == (6,)
+    assert np.all((clf.mu_ >= 0) & (clf.mu_ <= 1))
+    assert clf.sampler_.metadata["algo"] == "sac"
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(X, y) > 0.9
+
+
+def test_reproducible_with_random_state(data):
+    X, y = data
+    a = MesaClassifier(random_state=3).fit(X, y).predict_proba(X)
+    b = MesaClassifier(random_state=3).fit(X, y).predict_proba(X)
+    c = MesaClassifier(random_state=4).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_string_labels_and_pandas(data):
+    X, y = data
+    labels = np.where(y == 1, "fraud", "ok")
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = MesaClassifier(random_state=0).fit(frame, pd.Series(labels))
+    assert list(clf.classes_) == ["fraud", "ok"]
+    proba = clf.predict_proba(frame)
+    # column 0 is "fraud", the minority: its probability is high on the minority rows
+    assert proba[labels == "fraud", 0].mean() > proba[labels == "ok", 0].mean() + 0.5
+    assert set(clf.predict(frame)) <= {"fraud", "ok"}
+    np.testing.assert_allclose(clf.decision_function(frame), proba[:, 1])
+
+
+def test_minus_one_one_labels(data):
+    X, y = data
+    clf = MesaClassifier(random_state=0).fit(X, np.where(y == 1, 1, -1))
+    assert list(clf.classes_) == [-1, 1]
+
+
+def test_eval_set_is_the_validation_split(data):
+    """With eval_set every training row is available: each learner sees all |P| minority."""
+    X, y = data
+    n_pos = int(y.sum())
+    X_val, y_val = make_classification(200, n_features=8, weights=[0.9], random_state=1)
+    with_eval = MesaClassifier(random_state=0).fit(X, y, eval_set=(X_val, y_val))
+    held_out = MesaClassifier(random_state=0).fit(X, y)
+    assert with_eval.estimators_[0].tree_.n_node_samples[0] == 2 * n_pos
+    assert held_out.estimators_[0].tree_.n_node_samples[0] < 2 * n_pos
+    with pytest.raises(ValueError, match="eval_set must be a pair"):
+        MesaClassifier().fit(X, y, eval_set=X_val)
+
+
+def test_conflicting_settings_are_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="n_bins=7"):
+        MesaClassifier(n_bins=7).fit(X, y)
+    with pytest.raises(ValueError, match="histogram='majority'"):
+        MesaClassifier(histogram="majority").fit(X, y)
+    MesaClassifier(n_bins=5, sigma=0.2, random_state=0).fit(X, y)  # matching values are fine
+
+
+def test_any_agent_and_any_base_learner(data):
+    X, y = data
+    clf = MesaClassifier(sampler=ConstantPolicy(1.0), estimator=GaussianNB(), random_state=0)
+    clf.fit(X, y)
+    assert np.all(clf.mu_ == 1.0)
+    assert all(isinstance(m, GaussianNB) for m in clf.estimators_)
+    with pytest.raises(TypeError, match="sampler must be"):
+        MesaClassifier(sampler=42).fit(X, y)
+
+
+def test_multiclass_and_missing_file_are_clear_errors(data):
+    X, y = data
+    with pytest.raises(ValueError, match="Only binary classification"):
+        MesaClassifier().fit(X, np.arange(len(y)) % 3)
+    with pytest.raises(FileNotFoundError):
+        MesaClassifier(sampler="nowhere.sampler.pt").fit(X, y)
+
+
+def test_clone_pipeline_cross_val_and_grid_search(data):
+    X, y = data
+    clf = MesaClassifier(n_estimators=5, random_state=0)
+    assert clone(clf).get_params() == clf.get_params()
+    pipe = make_pipeline(StandardScaler(), clf)
+    scores = cross_val_score(pipe, X, y, cv=3, scoring="average_precision")
+    assert scores.shape == (3,) and scores.mean() > 0.5
+    grid = GridSearchCV(clf, {"n_estimators": [2, 5]}, cv=2, scoring="average_precision")
+    grid.fit(X, y)
+    assert grid.best_params_["n_estimators"] in (2, 5)
