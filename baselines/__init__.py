@@ -7,7 +7,9 @@ each records ``n_training_samples_``, the rows its members were trained on in to
 ``BASELINES`` maps the names scripts accept to the classes.
 """
 
+from baselines.bcwf import BCWFHardClassifier, BCWFSoftClassifier
 from baselines.cascade import BalanceCascadeClassifier
+from baselines.hem import HEM, HEMAdaBoostClassifier
 from baselines.imblearn_wrappers import (
     EasyEnsembleClassifier,
     RUSBoostClassifier,
@@ -21,8 +23,12 @@ from baselines.smote_boost import SMOTEBoostClassifier
 
 __all__ = [
     "BASELINES",
+    "HEM",
+    "BCWFHardClassifier",
+    "BCWFSoftClassifier",
     "BalanceCascadeClassifier",
     "EasyEnsembleClassifier",
+    "HEMAdaBoostClassifier",
     "RAMOBoostClassifier",
     "RUSBoostClassifier",
     "SMOTEBaggingClassifier",
