@@ -20,25 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-BASE_LEARNERS = ("dt", "knn", "gnb", "lr", "adaboost", "gbm")
-
-
-def base_learner(name: str) -> Any:
-    """The paper's base classifiers by short name (App. B: boosting with 10 estimators)."""
-    from sklearn.ensemble import AdaBoostClassifier, GradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.naive_bayes import GaussianNB
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.tree import DecisionTreeClassifier
-
-    return {
-        "dt": DecisionTreeClassifier(),
-        "knn": KNeighborsClassifier(),
-        "gnb": GaussianNB(),
-        "lr": LogisticRegression(max_iter=1000),
-        "adaboost": AdaBoostClassifier(n_estimators=10),
-        "gbm": GradientBoostingClassifier(n_estimators=10),
-    }[name]
+from baselines.learners import BASE_LEARNERS, make_base_learner
 
 
 def _hp_pair(text: str) -> tuple[str, Any]:
@@ -129,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         n_envs=args.n_envs,
         hyperparameters=dict(args.hp),
         env_kwargs=env_kwargs,
-        base_estimator=base_learner(args.base_learner) if args.base_learner != "dt" else None,
+        base_estimator=None if args.base_learner == "dt" else make_base_learner(args.base_learner),
         tensorboard_log=args.tensorboard_log or None,
         save=save,
         resume=args.resume,

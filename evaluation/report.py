@@ -1,0 +1,194 @@
+"""Tables, files and figures of an evaluation: mean ± std per method and column, honestly.
+
+The markdown table bolds the best mean per column and, where a dataset and method are the
+paper's, prints the paper's number beside ours (``paper_results.json``, with its source).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["markdown_tables", "paper_value", "summarise", "write_outputs"]
+
+_PAPER = Path(__file__).with_name("paper_results.json")
+
+
+def _column_value(row: dict[str, Any], column: str) -> Any:
+    return row[column]
+
+
+def summarise(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
+    """``{metric: {method: {"dataset|col": {"mean", "std", "n"}}}}`` plus extra columns."""
+    from evaluation.protocol import EXPERIMENTS
+
+    column = EXPERIMENTS[cfg.experiment].column
+    tables: dict[str, Any] = {}
+    for metric in [*cfg.metrics, "n_training_samples", "fit_seconds", "resample_seconds"]:
+        groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for row in rows:
+            key = f"{row['dataset']}|{_column_value(row, column)}"
+            groups[row["method"]][key].append(float(row[metric]))
+        tables[metric] = {
+            method: {
+                key: {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": len(v)}
+                for key, v in cols.items()
+            }
+            for method, cols in groups.items()
+        }
+    return tables
+
+
+def paper_value(experiment: str, dataset: str, method: str, column: Any) -> float | None:
+    """The paper's number for this cell, if the dataset and method are in its tables."""
+    if not _PAPER.is_file():
+        return None
+    data = json.loads(_PAPER.read_text())
+    table = data.get("experiments", {}).get(experiment, {})
+    value = table.get(dataset, {}).get(method, {}).get(str(column))
+    return float(value) if value is not None else None
+
+
+def markdown_tables(report: dict[str, Any]) -> str:
+    """One markdown table per metric: rows are methods, columns dataset × k/noise/learner."""
+    from evaluation.protocol import EXPERIMENTS
+
+    cfg = report["config"]
+    column = EXPERIMENTS[cfg["experiment"]].column
+    out = []
+    for metric in cfg["metrics"]:
+        table = report["tables"][metric]
+        methods = list(dict.fromkeys(r["method"] for r in report["rows"]))
+        keys = list(dict.fromkeys(f"{r['dataset']}|{r[column]}" for r in report["rows"]))
+        best = {
+            key: max((table[m][key]["mean"] for m in methods if key in table[m]), default=None)
+            for key in keys
+        }
+        header = [f"{k.split('|')[0]} {column}={k.split('|')[1]}" for k in keys]
+        lines = [f"### {metric} (test, mean ± std over runs)", ""]
+        lines.append("| method | " + " | ".join(header) + " |")
+        lines.append("|---" * (len(keys) + 1) + "|")
+        for method in methods:
+            cells = []
+            for key in keys:
+                cell = table[method].get(key)
+                if cell is None:
+                    cells.append("–")
+                    continue
+                text = f"{cell['mean']:.3f} ± {cell['std']:.3f}"
+                if best[key] is not None and np.isclose(cell["mean"], best[key]):
+                    text = f"**{text}**"
+                dataset, col = key.split("|")
+                paper = paper_value(cfg["experiment"], dataset, method, col)
+                if paper is not None and metric == "aucprc":
+                    text += f" (paper {paper:.3f})"
+                cells.append(text)
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        out.append("\n".join(lines))
+    sizes = report["tables"]["n_training_samples"]
+    if cfg["experiment"] in ("oversampling", "resampling"):
+        lines = ["### training instances used (mean)", ""]
+        keys = list(next(iter(sizes.values())).keys())
+        lines.append("| method | " + " | ".join(keys) + " |")
+        lines.append("|---" * (len(keys) + 1) + "|")
+        for method, cols in sizes.items():
+            lines.append(
+                f"| {method} | " + " | ".join(f"{cols[k]['mean']:.0f}" for k in keys) + " |"
+            )
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _plot(report: dict[str, Any], out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cfg = report["config"]
+    metric = cfg["metrics"][0]
+    rows = report["rows"]
+    written = []
+    for dataset in cfg["datasets"]:
+        data = [r for r in rows if r["dataset"] == dataset]
+        if cfg["experiment"] in ("eil", "oversampling") and len(cfg["ks"]) > 1:
+            xkey = "n_training_samples" if cfg["experiment"] == "oversampling" else "k"
+            fig, ax = plt.subplots(figsize=(5, 3.5))
+            for method in dict.fromkeys(r["method"] for r in data):
+                pts = defaultdict(list)
+                for r in data:
+                    if r["method"] == method:
+                        pts[r["k"]].append((r[xkey], r[metric]))
+                ks = sorted(pts)
+                xs = [np.mean([p[0] for p in pts[k]]) for k in ks]
+                ys = [np.mean([p[1] for p in pts[k]]) for k in ks]
+                ax.plot(xs, ys, marker="o", label=method)
+            ax.set(xlabel="training instances used" if xkey != "k" else "ensemble size k",
+                   ylabel=f"test {metric}", title=dataset)  # fmt: skip
+            ax.legend(fontsize=7)
+            fig.tight_layout()
+            path = out / f"{cfg['experiment']}_{dataset}.png"
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+            written.append(path)
+        if cfg["experiment"] == "ablation":
+            written.extend(_plot_ablation(data, dataset, metric, out, plt))
+    return written
+
+
+def _plot_ablation(data: list[dict], dataset: str, metric: str, out: Path, plt: Any) -> list:
+    """Test score against constant μ, with the learned policy's μ per step drawn over it."""
+    written = []
+    for noise in sorted({r["noise"] for r in data}):
+        rows = [r for r in data if r["noise"] == noise]
+        grid = sorted(
+            {
+                float(r["method"].split("-", 1)[1])
+                for r in rows
+                if r["method"].startswith("constant-")
+            }
+        )
+        if not grid:
+            continue
+        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+        means = [np.mean([r[metric] for r in rows if r["method"] == f"constant-{g}"]) for g in grid]
+        ax.plot(grid, means, marker="o", color="black", label="constant μ")
+        learned = [r for r in rows if r["method"] == "mesa"]
+        if learned:
+            ax.axhline(np.mean([r[metric] for r in learned]), color="tab:blue", ls="--",
+                       label="learned sampler")  # fmt: skip
+            twin = ax.twinx()
+            for r in learned:
+                twin.plot(r["mu"], np.linspace(0, 1, len(r["mu"])), color="tab:blue", alpha=0.3)
+            twin.set_ylabel("ensemble step (learned μ drawn)")
+        ax.set(xlabel="μ", ylabel=f"test {metric}", title=f"{dataset}, label noise {noise}")
+        ax.legend(fontsize=7, loc="lower left")
+        fig.tight_layout()
+        path = out / f"ablation_{dataset}_noise{noise}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def write_outputs(report: dict[str, Any], out: Path, cfg: Any) -> None:
+    """results.csv (one row per run), results.json (config + rows + tables), table.md, PNGs."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = report["rows"]
+    if rows:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        with open(out / "results.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow(
+                    {k: json.dumps(v) if isinstance(v, list) else v for k, v in r.items()}
+                )
+    (out / "results.json").write_text(json.dumps(report, indent=1, default=str))
+    (out / "table.md").write_text(markdown_tables(report) + "\n")
+    report["figures"] = [str(p) for p in _plot(report, out)]
