@@ -44,6 +44,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--meta-train", type=int, default=0, metavar="STEPS",
         help="meta-train a SAC sampler on each split's training data first",
     )  # fmt: skip
+    parser.add_argument(
+        "--sources", nargs="+", default=["digits", "toy-less"],
+        help="transfer: other tasks to meta-train samplers on",
+    )  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=1, help="parallel splits (joblib)")
     parser.add_argument("--out", default=None, help="output folder (default results/<experiment>)")
     args = parser.parse_args(argv)
@@ -72,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics=args.metrics,
         checkpoint=args.checkpoint,
         meta_train=args.meta_train,
+        sources=tuple(args.sources),
         n_jobs=args.n_jobs,
         out=out,
         progress=True,

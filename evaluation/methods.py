@@ -69,6 +69,8 @@ def _mesa_sampler(name: str, context: dict[str, Any], seed: int) -> Any:
 
     if name == "mesa":
         return context["sampler"]
+    if name.startswith("mesa@"):
+        return context[name]
     if name == "mesa-random-policy":
         return context["random_policy"](seed)
     if name == "random-mu":
@@ -132,7 +134,7 @@ def fit_method(
     X, y, X_test = task.X_train, task.y_train, task.X_test
     start = time.perf_counter()
     if name in ("mesa", "mesa-random-policy", "random-mu", "tuned-constant") or name.startswith(
-        "constant-"
+        ("constant-", "mesa@")
     ):
         from agents.classifier import MesaClassifier
 

@@ -81,6 +81,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             noises=(0.0, 0.1, 0.25, 0.4),
         ),
         Experiment(
+            "transfer",
+            "Table 4: samplers meta-trained on the target, its 50 %/10 % subsets, other tasks",
+            ("mesa@self", "mesa@50%", "mesa@10%"),
+            "k",
+        ),
+        Experiment(
             "bcwf",
             "Zhao et al. 2023 setup: 85/15 splits, hard-label AUC, F1, G-mean, ROC-AUC",
             (
@@ -118,6 +124,7 @@ class EvalConfig:
     checkpoint: str | None = None
     meta_train: int = 0
     meta_train_k: int = 10
+    sources: tuple[str, ...] = ("digits", "toy-less")
     n_jobs: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -131,6 +138,9 @@ class EvalConfig:
         out.noises = tuple(self.noises if self.noises is not None else exp.noises)
         out.learners = tuple(self.learners or exp.learners)
         out.methods = tuple(self.methods or exp.methods)
+        if self.experiment == "transfer" and not self.methods:
+            others = tuple(f"mesa@{s}" for s in self.sources if s not in self.datasets)
+            out.methods = out.methods + others
         out.metrics = tuple(self.metrics or exp.metrics)
         bad = [m for m in out.metrics if m not in METRIC_NAMES]
         if bad:
@@ -142,7 +152,9 @@ class EvalConfig:
         from evaluation.methods import method_names
 
         known = method_names()
-        unknown = [m for m in out.methods if m not in known and not m.startswith("constant-")]
+        unknown = [
+            m for m in out.methods if m not in known and not m.startswith(("constant-", "mesa@"))
+        ]
         if unknown:
             raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(known)}")
         return out
@@ -210,6 +222,38 @@ def _sampler_for(task: Any, cfg: EvalConfig, seed: int) -> Any:
     return load_sampler(cfg.checkpoint or DEFAULT_SAMPLER)
 
 
+_SOURCE_SAMPLERS: dict[tuple[str, int, int], Any] = {}
+
+
+def _transfer_sampler(method: str, task: Any, cfg: EvalConfig, seed: int) -> Any:
+    """Table 4's samplers: meta-trained on this split's training data (``mesa@self``), on a
+    stratified 50 %/10 % of it (``mesa@50%``), or on another task (``mesa@<name>``, its own
+    60/20/20 split, trained once per process and reused)."""
+    from agents.training import meta_train
+
+    steps = cfg.meta_train or 1500
+    source = method.split("@", 1)[1]
+    env = {"n_estimators": cfg.meta_train_k}
+    if source in ("self", "50%", "10%"):
+        env["train_ratio"] = {"self": 1.0, "50%": 0.5, "10%": 0.1}[source]
+        env["split_seed"] = seed
+        datasets = [(task.X_train, task.y_train, task.X_valid, task.y_valid)]
+    else:
+        key = (source, steps, cfg.seed)
+        if key in _SOURCE_SAMPLERS:
+            return _SOURCE_SAMPLERS[key]
+        datasets = [source]
+        env["split_seed"] = cfg.seed
+    result = meta_train(
+        "sac", datasets, total_timesteps=steps, seed=cfg.seed if source not in
+        ("self", "50%", "10%") else seed, env_kwargs=env, tensorboard_log=None, save=None,
+        eval_episodes=0,
+    )  # fmt: skip
+    if source not in ("self", "50%", "10%"):
+        _SOURCE_SAMPLERS[(source, steps, cfg.seed)] = result.agent
+    return result.agent
+
+
 def _random_policy(seed: int) -> Any:
     """A randomly initialised SAC actor with the preset's architecture (Table 6)."""
     from agents.sb3_agents import SB3Agent, default_hyperparameters, rescale_env
@@ -229,6 +273,9 @@ def run_split(dataset: str, run: int, noise: float, cfg: EvalConfig) -> list[dic
     needs_sampler = "mesa" in cfg.methods
     context = {"sampler": _sampler_for(task, cfg, seed) if needs_sampler else None}
     context["random_policy"] = _random_policy
+    for method in cfg.methods:
+        if method.startswith("mesa@"):
+            context[method] = _transfer_sampler(method, task, cfg, seed)
     rows = []
     for method in cfg.methods:
         for learner in cfg.learners:
@@ -257,7 +304,7 @@ def run_split(dataset: str, run: int, noise: float, cfg: EvalConfig) -> list[dic
 
 
 def _uses_validation(method: str) -> bool:
-    return method.startswith(("mesa", "constant-", "random-mu", "tuned-constant"))
+    return method.startswith(("mesa", "constant-", "random-mu", "tuned-constant"))  # mesa@…
 
 
 def _with_full_train(task: Any) -> Any:

@@ -87,6 +87,10 @@ def markdown_tables(report: dict[str, Any]) -> str:
                 paper = paper_value(cfg["experiment"], dataset, method, col)
                 if paper is not None and metric == "aucprc":
                     text += f" (paper {paper:.3f})"
+                reference = table.get("mesa@self", {}).get(key)
+                if cfg["experiment"] == "transfer" and method != "mesa@self" and reference:
+                    delta = 100 * (cell["mean"] - reference["mean"]) / reference["mean"]
+                    text += f" (Δ {delta:+.2f}%)"
                 cells.append(text)
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         out.append("\n".join(lines))

@@ -114,3 +114,23 @@ def test_cli_bad_flags(argv):
     with pytest.raises(SystemExit) as info:
         evaluate_cli.parse_args(argv)
     assert info.value.code == 2
+
+
+def test_transfer_methods_cover_self_subsets_and_other_tasks():
+    cfg = EvalConfig(experiment="transfer", datasets=("toy-mid",), sources=("toy-mid", "digits"))
+    methods = cfg.resolved().methods
+    assert methods == ("mesa@self", "mesa@50%", "mesa@10%", "mesa@digits")  # target left out
+
+
+def test_transfer_reports_delta_against_self():
+    report = evaluate(
+        experiment="transfer",
+        datasets=("toy-less",),
+        runs=1,
+        ks=(3,),
+        meta_train=30,
+        meta_train_k=3,
+        methods=("mesa@self", "mesa@10%"),
+    )
+    assert {r["method"] for r in report["rows"]} == {"mesa@self", "mesa@10%"}
+    assert "(Δ " in markdown_tables(report)
