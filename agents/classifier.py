@@ -142,6 +142,8 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
             **settings,
         )
         obs, _ = env.reset(seed=int(rng.randint(np.iinfo(np.int32).max)))
+        if hasattr(sampler, "reset_episode"):  # policies that count their steps
+            sampler.reset_episode()
         mus = []
         for _ in range(self.n_estimators - 1):
             mu, _ = sampler.predict(obs, deterministic=True)

@@ -91,3 +91,40 @@ class RandomPolicy(ReferencePolicy):
 
     def _mu(self, batch: np.ndarray) -> np.ndarray:
         return self._rng.random(batch.shape[0])
+
+
+class SchedulePolicy(ReferencePolicy):
+    """μ moves linearly from ``start`` to ``end`` over the k − 1 steps of an episode.
+
+    The step comes from the observation's progress entry t/k when the env has
+    ``progress_obs=True``; otherwise the policy counts its calls, and whoever plays an episode
+    calls :meth:`reset_episode` first (``run_episode`` and ``MesaClassifier`` do).
+    """
+
+    algo = "schedule"
+
+    def __init__(self, start: float = 0.0, end: float = 1.0, n_estimators: int = 10) -> None:
+        for name, value in (("start", start), ("end", end)):
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1]; got {value}")
+        if n_estimators < 2:
+            raise ValueError(f"n_estimators must be >= 2; got {n_estimators}")
+        self.start, self.end, self.n_estimators = float(start), float(end), int(n_estimators)
+        self._step = 0
+
+    def params(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "n_estimators": self.n_estimators}
+
+    def reset_episode(self) -> None:
+        """Start counting steps from the first again."""
+        self._step = 0
+
+    def _mu(self, batch: np.ndarray) -> np.ndarray:
+        steps = self.n_estimators - 1
+        if batch.shape[1] % 2 == 1:  # progress_obs: last entry is t/k, t = 1 … k − 1
+            t = np.rint(batch[:, -1] * self.n_estimators) - 1
+        else:
+            t = np.full(batch.shape[0], self._step % steps)
+            self._step += 1
+        fraction = np.clip(t / max(steps - 1, 1), 0.0, 1.0)
+        return self.start + (self.end - self.start) * fraction

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.reference import ConstantPolicy, RandomPolicy, ReferencePolicy
+from agents.reference import ConstantPolicy, RandomPolicy, ReferencePolicy, SchedulePolicy
 from agents.sb3_agents import SB3_ALGOS, SB3Agent, default_hyperparameters
+from agents.tuned import TunedConstantPolicy, TunedSchedulePolicy
 
 __all__ = ["AGENT_NAMES", "REFERENCE_POLICIES", "is_learning", "make_agent"]
 
 REFERENCE_POLICIES: dict[str, type[ReferencePolicy]] = {
     "constant": ConstantPolicy,
     "random": RandomPolicy,
+    "schedule": SchedulePolicy,
+    "tuned-constant": TunedConstantPolicy,
+    "tuned-schedule": TunedSchedulePolicy,
 }
 AGENT_NAMES: tuple[str, ...] = (*SB3_ALGOS, *REFERENCE_POLICIES)
 

@@ -18,6 +18,8 @@ def run_episode(
     each step.
     """
     obs, info = env.reset(seed=seed, options=options)
+    if hasattr(sampler, "reset_episode"):  # policies that count their steps
+        sampler.reset_episode()
     mus: list[float] = []
     terminated = truncated = False
     while not (terminated or truncated):

@@ -206,6 +206,8 @@ def meta_train(
         venv.close()
     else:
         agent = make_agent(algo, hyperparameters=hp, seed=seed)
+        if hasattr(agent, "fit_env"):  # tuned reference policies pick μ on validation
+            agent.fit_env(_make_env(datasets, settings, base_estimator, rescale=False))
 
     timesteps = done_before + (total_timesteps if is_learning(algo) else 0)
     metadata = {

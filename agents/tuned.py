@@ -14,7 +14,7 @@ import numpy as np
 from agents.reference import ReferencePolicy
 from agents.rollout import run_episode
 
-__all__ = ["TunedConstantPolicy"]
+__all__ = ["TunedConstantPolicy", "TunedSchedulePolicy"]
 
 
 class TunedConstantPolicy(ReferencePolicy):
@@ -55,20 +55,32 @@ class TunedConstantPolicy(ReferencePolicy):
     def _mu(self, batch: np.ndarray) -> np.ndarray:
         return np.full(batch.shape[0], self.mu)
 
-    def fit_env(self, env: Any) -> TunedConstantPolicy:
-        """Tune μ on every task of a ``MesaEnv`` (not rescaled): best mean validation score."""
+    def candidates(self) -> dict[Any, Any]:
+        """Candidate key → the fixed policy it stands for."""
         from agents.reference import ConstantPolicy
 
+        return {mu: ConstantPolicy(mu) for mu in self.grid}
+
+    def adopt(self, key: Any) -> None:
+        """Answer like the winning candidate from now on."""
+        self.mu = float(key)
+
+    def fit_env(self, env: Any) -> TunedConstantPolicy:
+        """Tune on every task of a ``MesaEnv`` (not rescaled): best mean validation score.
+
+        Ties go to the later candidate (for μ: the larger one).
+        """
         seed = 0 if self.random_state is None else int(self.random_state)
-        for mu in self.grid:
-            policy = ConstantPolicy(mu)
+        candidates = self.candidates()
+        for key, policy in candidates.items():
             scores = [
                 run_episode(env, policy, seed=seed + e, options={"task": t})[0]["valid_score"]
                 for t in range(len(env.tasks))
                 for e in range(self.n_episodes)
             ]
-            self.scores_[mu] = float(np.mean(scores))
-        self.mu = max(self.grid, key=lambda m: (self.scores_[m], m))
+            self.scores_[key] = float(np.mean(scores))
+        order = list(candidates)
+        self.adopt(max(order, key=lambda k: (self.scores_[k], order.index(k))))
         return self
 
     def fit_task(self, task: Any, base_estimator: Any = None) -> TunedConstantPolicy:
@@ -85,3 +97,50 @@ class TunedConstantPolicy(ReferencePolicy):
     def learn(self, total_timesteps: int = 0, env: Any = None, **kwargs: Any) -> Any:
         """With ``env`` (a MesaEnv), tune μ on it; otherwise keep the current μ."""
         return self.fit_env(env) if env is not None else self
+
+
+class TunedSchedulePolicy(TunedConstantPolicy):
+    """μ moving linearly from a to b over the episode, (a, b) picked from ``grid``² on validation.
+
+    Before tuning it answers the schedule ``start`` → ``end`` (default 0.5 → 0.5).
+    """
+
+    algo = "tuned-schedule"
+
+    def __init__(
+        self,
+        grid: tuple[float, ...] = (0.0, 0.5, 1.0),
+        n_episodes: int = 3,
+        n_estimators: int = 10,
+        random_state: int | None = 0,
+        start: float = 0.5,
+        end: float = 0.5,
+    ) -> None:
+        super().__init__(grid, n_episodes, n_estimators, random_state)
+        from agents.reference import SchedulePolicy
+
+        self.schedule = SchedulePolicy(start, end, n_estimators)
+
+    def params(self) -> dict[str, Any]:
+        params = super().params()
+        del params["mu"]
+        return {**params, "start": self.schedule.start, "end": self.schedule.end}
+
+    def candidates(self) -> dict[Any, Any]:
+        from agents.reference import SchedulePolicy
+
+        return {
+            (a, b): SchedulePolicy(a, b, self.n_estimators) for a in self.grid for b in self.grid
+        }
+
+    def adopt(self, key: Any) -> None:
+        from agents.reference import SchedulePolicy
+
+        self.schedule = SchedulePolicy(key[0], key[1], self.n_estimators)
+
+    def reset_episode(self) -> None:
+        """Restart the schedule (see ``SchedulePolicy``)."""
+        self.schedule.reset_episode()
+
+    def _mu(self, batch: np.ndarray) -> np.ndarray:
+        return self.schedule._mu(batch)

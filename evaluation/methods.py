@@ -58,7 +58,8 @@ def method_names() -> list[str]:
     """Every name :func:`fit_method` accepts (``constant-<μ>`` for any μ in [0, 1])."""
     from baselines import BASELINES
 
-    mesa = ["mesa", "mesa-random-policy", "constant-1.0", "random-mu", "tuned-constant"]
+    mesa = ["mesa", "mesa-random-policy", "constant-1.0", "random-mu", "tuned-constant",
+            "tuned-schedule"]  # fmt: skip
     zhao = ["adaboost150", "bagging150", "hem-adaboost", "bcwf-h", "bcwf-s", "rusboost-15x10",
             "easyensemble-15x10", "spe-15x10"]  # fmt: skip
     return [*mesa, *BASELINES, *zhao, "none", *RESAMPLERS]
@@ -133,15 +134,22 @@ def fit_method(
     context = context or {}
     X, y, X_test = task.X_train, task.y_train, task.X_test
     start = time.perf_counter()
-    if name in ("mesa", "mesa-random-policy", "random-mu", "tuned-constant") or name.startswith(
-        ("constant-", "mesa@")
-    ):
+    if name in (
+        "mesa",
+        "mesa-random-policy",
+        "random-mu",
+        "tuned-constant",
+        "tuned-schedule",
+    ) or name.startswith(("constant-", "mesa@")):
         from agents.classifier import MesaClassifier
 
-        if name == "tuned-constant":
-            from agents.tuned import TunedConstantPolicy
+        if name in ("tuned-constant", "tuned-schedule"):
+            from agents.tuned import TunedConstantPolicy, TunedSchedulePolicy
 
-            sampler = TunedConstantPolicy(grid=TUNED_GRID, n_estimators=k, random_state=seed)
+            if name == "tuned-constant":
+                sampler = TunedConstantPolicy(TUNED_GRID, n_estimators=k, random_state=seed)
+            else:
+                sampler = TunedSchedulePolicy(n_estimators=k, random_state=seed)
             sampler.fit_task(task, make_base_learner(learner))
         else:
             sampler = _mesa_sampler(name, context, seed)

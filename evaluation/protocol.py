@@ -70,6 +70,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "mesa-random-policy",
                 "underbagging",
                 "tuned-constant",
+                "tuned-schedule",
                 "constant-0.0",
                 "constant-0.25",
                 "constant-0.5",

@@ -154,7 +154,13 @@ def binarize_labels(y: np.ndarray) -> tuple[np.ndarray, tuple[Any, Any]]:
     Works for 0/1, −1/1, strings, booleans. With equal counts the larger label is positive.
     Returns the 0/1 labels and the original ``(majority, minority)`` labels.
     """
-    labels, counts = np.unique(y, return_counts=True)
+    try:
+        labels, counts = np.unique(y, return_counts=True)
+    except TypeError:
+        raise TypeError(
+            "y mixes label types that cannot be compared (e.g. None among strings); "
+            "drop or encode the missing labels"
+        ) from None
     if labels.size < 2:
         raise ValueError(
             f"y holds a single class ({labels.tolist()}); MESA needs a binary imbalanced problem"
@@ -339,6 +345,9 @@ def make_task(
     flips training labels only (App. A.2); ``train_ratio`` keeps a stratified fraction of the
     training split (meta-training on a subset, §4.2 and App. C.1). Valid/test stay untouched.
     """
+    for name, value in (("label_noise", label_noise), ("train_ratio", train_ratio)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{name} must be a number; got {type(value).__name__}")
     if not 0.0 <= label_noise < 1.0:
         raise ValueError(f"label_noise must be in [0, 1); got {label_noise}")
     if not 0.0 < train_ratio <= 1.0:
@@ -360,6 +369,8 @@ def make_task(
             ys, ("training split", "validation split", "test split")[: len(ys)], strict=True
         ):
             _check_minority(y01, 1, what)
+            if not (y01 == 0).any():
+                raise ValueError(f"the {what} has no majority example; each split needs both")
         Xs = [X for X, _ in arrays]
         name = "arrays"
     elif isinstance(source, tuple) and len(source) != 2:

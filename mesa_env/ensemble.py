@@ -49,23 +49,37 @@ class IncrementalEnsemble:
         self.X_eval = X_eval
         self.estimators: list[Any] = []
         self.proba = np.zeros(X_eval.shape[0])
-        self._seeded = "random_state" in base_estimator.get_params()
+        self._sum = np.zeros(X_eval.shape[0])
+        params = base_estimator.get_params(deep=True)
+        # Every random_state, nested ones too (pipelines, meta-estimators), gets the seed.
+        self._seed_keys = [k for k in params if k.split("__")[-1] == "random_state"]
+        # Flat estimators whose parameters are plain values are rebuilt from them directly:
+        # the same object ``clone`` makes, without its ~0.1 ms of validation per member.
+        flat = base_estimator.get_params(deep=False)
+        simple = all(v is None or isinstance(v, (bool, int, float, str)) for v in flat.values())
+        self._flat_params = flat if simple and params.keys() == flat.keys() else None
 
     def __len__(self) -> int:
         return len(self.estimators)
 
+    def new_member(self, seed: int) -> Any:
+        """An unfitted copy of the base learner whose every ``random_state`` is ``seed``."""
+        seeds = dict.fromkeys(self._seed_keys, seed)
+        if self._flat_params is not None:
+            return type(self.base_estimator)(**{**self._flat_params, **seeds})
+        return clone(self.base_estimator).set_params(**seeds)
+
     def fit_member(self, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
-        """Fit one clone of the base learner with its derived seed, and add it."""
-        member = clone(self.base_estimator)
-        if self._seeded:
-            member.set_params(random_state=seed)
+        """Fit one copy of the base learner with its derived seed, and add it."""
+        member = self.new_member(seed)
         member.fit(X, y)
         self.add(member)
         return member
 
     def add(self, member: Any) -> None:
-        """Fold a fitted member into the running mean: F_{t+1} = F_t + (f − F_t)/(t + 1)."""
+        """Add a fitted member: F_t = (1/t) Σ f_i, as a running sum so that equal vote
+        counts give exactly equal scores (ties matter to AUCPRC and to the histogram bins)."""
         column = int(np.flatnonzero(member.classes_ == 1)[0])
-        p = member.predict_proba(self.X_eval)[:, column]
+        self._sum += member.predict_proba(self.X_eval)[:, column]
         self.estimators.append(member)
-        self.proba += (p - self.proba) / len(self.estimators)
+        np.divide(self._sum, len(self.estimators), out=self.proba)

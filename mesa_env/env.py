@@ -98,6 +98,8 @@ class MesaEnv(gym.Env):
     ) -> None:
         _check_int("n_estimators", n_estimators, 2)
         _check_int("n_bins", n_bins, 1)
+        _check_real("sigma", sigma)
+        _check_real("reward_scale", reward_scale)
         if not np.isfinite(sigma) or sigma <= 0:
             raise ValueError(f"sigma must be a positive number; got {sigma}")
         if histogram not in HISTOGRAM_MODES:
@@ -120,6 +122,10 @@ class MesaEnv(gym.Env):
             make_task(s, split_seed=split_seed, label_noise=label_noise, train_ratio=train_ratio)
             for s in sources
         ]
+        names = [t.name for t in self.tasks]
+        for i, task in enumerate(self.tasks):  # "arrays", "arrays" → "arrays-0", "arrays-1"
+            if names.count(task.name) > 1:
+                task.name = f"{task.name}-{i}"
 
         self.action_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
         obs_size = 2 * self.n_bins + int(self.progress_obs)
@@ -172,6 +178,8 @@ class MesaEnv(gym.Env):
             if wanted not in names:
                 raise ValueError(f"options['task']={wanted!r} is not one of {names}")
             return self.tasks[names.index(wanted)]
+        if isinstance(wanted, bool) or not isinstance(wanted, (int, np.integer)):
+            raise TypeError(f"options['task'] must be an index or a name; got {wanted!r}")
         if not 0 <= int(wanted) < len(self.tasks):
             raise ValueError(f"options['task']={wanted} is out of range 0..{len(self.tasks) - 1}")
         return self.tasks[int(wanted)]
@@ -220,6 +228,11 @@ def _check_int(name: str, value: Any, minimum: int) -> None:
         raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}")
+
+
+def _check_real(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
 
 
 def _check_action(action: Any) -> float:

@@ -9,7 +9,7 @@ import pytest
 
 from agents.checkpoint import checkpoint_paths, read_metadata, write_checkpoint
 from agents.reference import ConstantPolicy, RandomPolicy
-from agents.registry import AGENT_NAMES, make_agent
+from agents.registry import AGENT_NAMES, is_learning, make_agent
 from agents.sampler_file import load_sampler
 from agents.sb3_agents import (
     SB3Agent,
@@ -42,9 +42,10 @@ def observations() -> np.ndarray:
 @pytest.mark.parametrize("algo", AGENT_NAMES)
 def test_every_agent_trains_saves_loads_and_predicts_the_same(algo, tmp_path, observations):
     settings = env_settings(**TINY_ENV)
-    if algo in ("constant", "random"):
-        agent = make_agent(algo, hyperparameters={"mu": 0.8} if algo == "constant" else {}, seed=3)
-        twin = make_agent(algo, hyperparameters={"mu": 0.8} if algo == "constant" else {}, seed=3)
+    if not is_learning(algo):
+        params = {"constant": {"mu": 0.8}, "schedule": {"start": 0.2, "end": 0.9}}.get(algo, {})
+        agent = make_agent(algo, hyperparameters=params, seed=3)
+        twin = make_agent(algo, hyperparameters=params, seed=3)
     else:
         venv = build_vec_env(["toy-less"], settings, seed=0)
         agent = make_agent(algo, venv, hyperparameters=tiny_hp(algo), total_timesteps=40, seed=0)
@@ -59,7 +60,7 @@ def test_every_agent_trains_saves_loads_and_predicts_the_same(algo, tmp_path, ob
     np.testing.assert_array_equal(loaded.predict(observations)[0], expected)
     single, _ = loaded.predict(observations[0])
     assert single.shape == (1,)
-    if algo not in ("constant", "random"):
+    if is_learning(algo):
         meta = read_metadata(tmp_path / algo)
         full = SB3Agent.load(paths["model"], algo, meta["hyperparameters"])
         np.testing.assert_array_equal(full.predict(observations)[0], expected)
@@ -197,3 +198,38 @@ def test_resume_continues_timesteps_and_the_tensorboard_run(tmp_path):
     steps = [e.step for e in acc.Scalars("mesa/valid_score")]
     assert max(steps) == 80 and min(steps) <= 40
     assert "mesa/mu" in acc.Tags()["histograms"]
+
+
+def test_schedule_policy_moves_linearly_over_the_episode():
+    from agents.reference import SchedulePolicy
+    from agents.rollout import run_episode
+
+    policy = SchedulePolicy(0.0, 1.0, n_estimators=5)
+    _, mus = run_episode(MesaEnv(dataset="toy-less", n_estimators=5), policy, seed=0)
+    np.testing.assert_allclose(mus, [0.0, 1 / 3, 2 / 3, 1.0], atol=1e-6)
+    _, again = run_episode(MesaEnv(dataset="toy-less", n_estimators=5), policy, seed=1)
+    np.testing.assert_allclose(again, mus, atol=1e-6)  # the counter restarts per episode
+    # with progress_obs the step is read from the observation instead of counted
+    env = MesaEnv(dataset="toy-less", n_estimators=5, progress_obs=True)
+    _, from_obs = run_episode(env, SchedulePolicy(1.0, 0.0, n_estimators=5), seed=0)
+    np.testing.assert_allclose(from_obs, [1.0, 2 / 3, 1 / 3, 0.0], atol=1e-6)
+
+
+def test_tuned_constant_picks_the_best_validation_score(tmp_path):
+    from agents.tuned import TunedConstantPolicy
+
+    env = MesaEnv(dataset="toy-mid", n_estimators=4)
+    policy = TunedConstantPolicy(grid=(0.0, 0.5, 1.0), n_episodes=2).fit_env(env)
+    assert set(policy.scores_) == {0.0, 0.5, 1.0}
+    assert policy.scores_[policy.mu] == max(policy.scores_.values())
+    assert policy.predict(np.zeros(10, dtype=np.float32))[0][0] == pytest.approx(policy.mu)
+    result = meta_train(
+        "tuned-constant",
+        ["toy-mid"],
+        hyperparameters={"grid": [0.0, 0.5, 1.0], "n_episodes": 2, "n_estimators": 4},
+        env_kwargs={"n_estimators": 4},
+        save=tmp_path / "tc",
+        eval_episodes=0,
+    )
+    assert result.agent.mu == policy.mu
+    assert load_sampler(tmp_path / "tc").predict(np.zeros(10))[0][0] == pytest.approx(policy.mu)

@@ -182,15 +182,6 @@ def test_rewards_sum_to_the_validation_gain(make_env, metric, reference):
     )
 
 
-RUNNING_MEAN_TIES_BUG = (
-    "mesa_env/ensemble.py:71 running mean F += (f − F)/t rounds differently by vote order: "
-    "votes (1,0,0) give 0.33333333333333337, votes (0,0,1) give 0.3333333333333333, so tied "
-    "ensemble scores become a strict order and AUCPRC/ROC-AUC (tie-sensitive) differ from P(F_t); "
-    "keep a running sum and divide by t"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RUNNING_MEAN_TIES_BUG)
 def test_valid_score_is_the_metric_of_the_exact_ensemble_mean(make_env):
     """Paper Alg. 3 l.6: r_t = P(F_{t+1}, D_v) − P(F_t, D_v) with F_t = (1/t) Σ f_i (Alg. 2 l.3).
 
@@ -255,12 +246,6 @@ def test_observation_in_space_float32_halves_sum_to_one(make_env, kwargs):
         pytest.param(
             KNeighborsClassifier(n_neighbors=3),
             6,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the running-mean rounding bug (see test_equal_vote_counts_give_equal_"
-                "ensemble_scores): with 5 KNN(3) members errors are multiples of 1/15; those "
-                "equal to 0.2/0.4/0.6/0.8 land below the bin edge, 0.117 of a half moves",
-            ),
         ),
     ],
     ids=["tree", "knn"],
@@ -383,12 +368,6 @@ def test_task_list_is_drawn_by_the_seed_and_chosen_by_option(xy):
         env.reset(options={"task": "digits"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesa_env/data.py make_task names every array task 'arrays': with several (X, y) "
-    "tasks, options={'task': 'arrays'} silently picks the first and info['task'] cannot tell "
-    "them apart",
-)
 def test_array_tasks_have_distinct_names(xy):
     X2, y2 = make_classification(n_samples=300, n_features=5, weights=[0.9], random_state=1)
     env = MesaEnv([xy, (X2, y2)], n_estimators=2)
@@ -532,23 +511,12 @@ def test_bad_actions_are_refused(make_env, action, error, match):
     assert len(env.ensemble) == 1  # nothing was trained
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesa_env/env.py:101/105 check sigma/reward_scale with np.isfinite: sigma=None or "
-    "'0.2' raises numpy's \"ufunc 'isfinite' not supported\" TypeError, which names neither",
-)
 @pytest.mark.parametrize("kwargs", [{"sigma": None}, {"sigma": "0.2"}, {"reward_scale": None}])
 def test_non_numeric_sigma_or_reward_scale_is_named(xy, kwargs):
     with pytest.raises(TypeError, match=r"sigma|reward_scale"):
         MesaEnv(xy, **kwargs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesa_env/data.py make_task checks each pre-split split has a minority example but "
-    "not a majority one; with histogram='majority' reset() then fails deep in numpy "
-    "(state.py:30 errors.min() on an empty array: 'zero-size array to reduction operation')",
-)
 def test_validation_split_without_majority_is_refused(xy):
     X, y = xy
     X_valid = X[400:][y[400:] == 1]
@@ -594,12 +562,6 @@ def test_member_random_state_comes_from_the_env_seed(make_env):
     assert env.base_estimator.random_state == 123
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesa_env/ensemble.py:52 seeds members only if 'random_state' is a top-level "
-    "param; a Pipeline's 'decisiontreeclassifier__random_state' stays None, so the same env "
-    "seed gives different trees (imblearn's _set_random_states seeds every *random_state)",
-)
 def test_nested_random_state_of_a_pipeline_is_seeded(make_env):
     env = make_env(base_estimator=make_pipeline(StandardScaler(), DecisionTreeClassifier()))
     env.reset(seed=0)
@@ -631,7 +593,6 @@ class FixedVotes:
         return np.c_[1.0 - self.p, self.p]
 
 
-@pytest.mark.xfail(strict=True, reason=RUNNING_MEAN_TIES_BUG)
 def test_equal_vote_counts_give_equal_ensemble_scores():
     ensemble = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((2, 1)))
     for votes in ([1.0, 0.0], [0.0, 0.0], [0.0, 1.0]):  # row 0: (1,0,0), row 1: (0,0,1)

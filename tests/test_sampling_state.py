@@ -177,13 +177,6 @@ def test_error_histogram_bin_edges(b):
             assert np.flatnonzero(below).tolist() == [i - 1], f"error just below {i}/{b}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesa_env/state.py:24 error_histogram bins by int(e*b), and the product rounds: "
-    "15/22*22 == 14.999999999999998 (an error equal to an edge drops a bin; 25 such (i, b) "
-    "with b <= 50) and nextafter(0.9, 0)*10 == 9.0 (an error below an edge climbs a bin, "
-    "for b = 10 too); compare with the edges i/b as np.histogram does",
-)
 @pytest.mark.parametrize(
     ("error", "b", "expected_bin"),
     [(15 / 22, 22, 15), (np.nextafter(0.9, 0.0), 10, 8), (np.nextafter(5 / 6, 0.0), 6, 4)],
@@ -220,11 +213,6 @@ def test_majority_histogram_degenerate_equal_values_match_numpy(value, b):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesa_env/state.py majority_histogram: edge values (ensemble errors are multiples of "
-    "1/t) are binned by (e−lo)·b/(hi−lo) without np.histogram's edge correction",
-)
 @pytest.mark.parametrize(
     ("errors", "b"),
     [([0.0, 0.2, 0.4, 0.6, 0.8], 4), ([0.0, 0.3, 0.9], 3), ([0.0, 0.6, 1.0], 5)],
@@ -236,11 +224,6 @@ def test_majority_histogram_matches_numpy_on_bin_edges(errors, b):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mesa_env/state.py majority_histogram: all-equal errors always go to bin b//2, but "
-    "np.histogram widens the range to v±0.5 and, for v=0.01, b=2, puts them in bin 0",
-)
 def test_majority_histogram_degenerate_case_off_centre_value():
     errors = np.full(3, 0.01)
     np.testing.assert_array_equal(majority_histogram(errors, 2), np.histogram(errors, 2)[0] / 3)
