@@ -16,10 +16,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+
+def _override(text: str) -> tuple[str, Any]:
+    from agents.training import parse_override
+
+    try:
+        return parse_override(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from evaluation.protocol import EXPERIMENTS, METRIC_NAMES
+    from evaluation.protocol import EXPERIMENTS, META_ALGOS, METRIC_NAMES
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -45,6 +55,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="meta-train a SAC sampler on each split's training data first",
     )  # fmt: skip
     parser.add_argument(
+        "--meta-algo", default="sac", choices=META_ALGOS,
+        help="agent --meta-train uses (default sac, the paper's preset)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--meta-env", action="append", type=_override, default=[], metavar="KEY=VALUE",
+        help="env setting for --meta-train and its classifier, e.g. progress_obs=true",
+    )  # fmt: skip
+    parser.add_argument(
+        "--meta-hp", action="append", type=_override, default=[], metavar="KEY=VALUE",
+        help="hyper-parameter override for --meta-train, e.g. gamma=0.99",
+    )  # fmt: skip
+    parser.add_argument(
         "--sources", nargs="+", default=["digits", "toy-less"],
         help="transfer: other tasks to meta-train samplers on",
     )  # fmt: skip
@@ -53,6 +75,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be >= 1, got {args.runs}")
+    tuned = args.meta_env or args.meta_hp or args.meta_algo != "sac"
+    if tuned and not args.meta_train and args.experiment != "transfer":
+        parser.error("--meta-algo/--meta-env/--meta-hp apply to --meta-train STEPS only")
     if args.k and min(args.k) < 2:
         parser.error(f"--k values must be >= 2, got {args.k}")
     return args
@@ -76,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         metrics=args.metrics,
         checkpoint=args.checkpoint,
         meta_train=args.meta_train,
+        meta_algo=args.meta_algo,
+        meta_env=dict(args.meta_env),
+        meta_hp=dict(args.meta_hp),
         sources=tuple(args.sources),
         n_jobs=args.n_jobs,
         out=out,

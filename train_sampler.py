@@ -15,7 +15,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,12 @@ from baselines.learners import BASE_LEARNERS, make_base_learner
 
 
 def _hp_pair(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"--hp takes key=value, got {text!r}")
-    key, raw = text.split("=", 1)
+    from agents.training import parse_override
+
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    return key.strip(), value
+        return parse_override(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--hp takes key=value, got {text!r}") from error
 
 
 def _positive_int(text: str) -> int:

@@ -20,7 +20,14 @@ from agents.registry import is_learning, make_agent
 from agents.rollout import run_episode
 from agents.sb3_agents import SB3Agent, default_hyperparameters, rescale_env
 
-__all__ = ["DEFAULT_REWARD_SCALE", "TrainResult", "env_settings", "meta_train", "set_by_path"]
+__all__ = [
+    "DEFAULT_REWARD_SCALE",
+    "TrainResult",
+    "env_settings",
+    "meta_train",
+    "parse_override",
+    "set_by_path",
+]
 
 #: The original code scaled rewards ×100 so SAC's entropy term (α = 0.1) does not swamp them.
 DEFAULT_REWARD_SCALE = 100.0
@@ -39,6 +46,21 @@ class TrainResult:
     paths: dict[str, Path] = field(default_factory=dict)
     evaluation: dict[str, dict[str, float]] = field(default_factory=dict)
     tensorboard_dir: str | None = None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"key=value"`` → ``(key, value)``, the value read as JSON when it parses (``0.99``,
+    ``true``, ``[64,64]``) and kept as a string otherwise: the form of ``--hp`` flags."""
+    import json
+
+    if "=" not in text:
+        raise ValueError(f"expected key=value, got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
 
 
 def env_settings(**overrides: Any) -> dict[str, Any]:
@@ -229,6 +251,7 @@ def meta_train(
         else {}
     )
     metadata["final_scores"] = evaluation
+    agent.metadata = metadata  # MesaClassifier reads the env settings (progress_obs, …) here
     result = TrainResult(
         agent=agent, metadata=metadata, tensorboard_dir=tb_dir, evaluation=evaluation
     )

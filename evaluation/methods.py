@@ -52,6 +52,17 @@ class FitResult:
     fit_seconds: float
     resample_seconds: float = float("nan")
     extra: dict[str, Any] | None = None
+    valid_proba: np.ndarray | None = None  # p(minority) on the validation rows, if any
+
+
+def _scored(model: Any, task: Any, n_train: int, start: float, **fields: Any) -> FitResult:
+    """Score a fitted model on the test rows (and the validation rows, for model selection)."""
+    import time
+
+    elapsed = time.perf_counter() - start
+    valid = _minority_proba(model, task.X_valid) if task.X_valid is not None else None
+    proba = _minority_proba(model, task.X_test)
+    return FitResult(proba, n_train, elapsed, valid_proba=valid, **fields)
 
 
 def method_names() -> list[str]:
@@ -132,7 +143,7 @@ def fit_method(
     from baselines import BASELINES, n_training_samples
 
     context = context or {}
-    X, y, X_test = task.X_train, task.y_train, task.X_test
+    X, y = task.X_train, task.y_train
     start = time.perf_counter()
     if name in (
         "mesa",
@@ -160,21 +171,17 @@ def fit_method(
             random_state=seed,
         ).fit(X, y, eval_set=(task.X_valid, task.y_valid))
         extra = {"mu": [float(m) for m in model.mu_]}
-        n_train = k * 2 * int(y.sum())
-        return FitResult(_minority_proba(model, X_test), n_train, time.perf_counter() - start,
-                         extra=extra)  # fmt: skip
+        return _scored(model, task, k * 2 * int(y.sum()), start, extra=extra)
     if name in BASELINES:
         cls = BASELINES[name]
         model = cls(estimator=make_base_learner(learner), n_estimators=k, random_state=seed)
         model.fit(X, y)
-        elapsed = time.perf_counter() - start
         members = {"members": len(model.estimators_)}  # RUSBoost may stop early: say so
-        n_train = n_training_samples(model, X, y)
-        return FitResult(_minority_proba(model, X_test), n_train, elapsed, extra=members)
+        return _scored(model, task, n_training_samples(model, X, y), start, extra=members)
     if name in ("adaboost150", "bagging150", "hem-adaboost", "bcwf-h", "bcwf-s",
                 "rusboost-15x10", "easyensemble-15x10", "spe-15x10"):  # fmt: skip
         model = _zhao_method(name, seed).fit(X, y)
-        return FitResult(_minority_proba(model, X_test), int(y.size), time.perf_counter() - start)
+        return _scored(model, task, int(y.size), start)
     if name == "none" or name in RESAMPLERS:
         import importlib
 
@@ -186,10 +193,5 @@ def fit_method(
             X_res, y_res = resampler.fit_resample(X, y)
         resample_seconds = time.perf_counter() - start
         model = make_base_learner(learner, random_state=seed).fit(X_res, y_res)
-        return FitResult(
-            _minority_proba(model, X_test),
-            int(y_res.size),
-            time.perf_counter() - start,
-            resample_seconds=resample_seconds,
-        )
+        return _scored(model, task, int(y_res.size), start, resample_seconds=resample_seconds)
     raise ValueError(f"unknown method {name!r}; choose from {', '.join(method_names())}")

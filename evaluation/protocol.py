@@ -20,6 +20,7 @@ from evaluation.methods import fit_method
 
 __all__ = ["EXPERIMENTS", "METRIC_NAMES", "EvalConfig", "Experiment", "evaluate", "score"]
 
+META_ALGOS = ("sac", "td3", "ddpg", "ppo", "a2c", "tqc", "crossq")  # learning agents
 METRIC_NAMES = ("aucprc", "rocauc", "f1", "gmean", "mcc", "balanced_accuracy")
 
 
@@ -125,6 +126,9 @@ class EvalConfig:
     checkpoint: str | None = None
     meta_train: int = 0
     meta_train_k: int = 10
+    meta_algo: str = "sac"
+    meta_env: dict[str, Any] = field(default_factory=dict)  # e.g. {"progress_obs": True}
+    meta_hp: dict[str, Any] = field(default_factory=dict)  # e.g. {"gamma": 0.99}
     sources: tuple[str, ...] = ("digits", "toy-less")
     n_jobs: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -148,6 +152,11 @@ class EvalConfig:
             raise ValueError(f"unknown metric(s) {bad}; choose from {METRIC_NAMES}")
         if self.runs < 1:
             raise ValueError(f"runs must be >= 1; got {self.runs}")
+        if self.meta_algo not in META_ALGOS:
+            raise ValueError(
+                f"meta_algo must be a learning agent (sac, td3, ddpg, ppo, a2c, tqc, crossq); "
+                f"got {self.meta_algo!r}"
+            )
         if any(k < 2 for k in out.ks):
             raise ValueError(f"every k must be >= 2; got {out.ks}")
         from evaluation.methods import method_names
@@ -207,11 +216,12 @@ def _sampler_for(task: Any, cfg: EvalConfig, seed: int) -> Any:
         from agents.training import meta_train
 
         result = meta_train(
-            "sac",
+            cfg.meta_algo,
             [(task.X_train, task.y_train, task.X_valid, task.y_valid)],
             total_timesteps=cfg.meta_train,
             seed=seed,
-            env_kwargs={"n_estimators": cfg.meta_train_k},
+            hyperparameters=dict(cfg.meta_hp),
+            env_kwargs={"n_estimators": cfg.meta_train_k, **cfg.meta_env},
             tensorboard_log=None,
             save=None,
             eval_episodes=0,
@@ -234,24 +244,24 @@ def _transfer_sampler(method: str, task: Any, cfg: EvalConfig, seed: int) -> Any
 
     steps = cfg.meta_train or 1500
     source = method.split("@", 1)[1]
-    env = {"n_estimators": cfg.meta_train_k}
+    env = {"n_estimators": cfg.meta_train_k, **cfg.meta_env}
     if source in ("self", "50%", "10%"):
         env["train_ratio"] = {"self": 1.0, "50%": 0.5, "10%": 0.1}[source]
         env["split_seed"] = seed
         datasets = [(task.X_train, task.y_train, task.X_valid, task.y_valid)]
     else:
-        key = (source, steps, cfg.seed)
+        key = (source, steps, cfg.seed, cfg.meta_algo, repr(cfg.meta_env), repr(cfg.meta_hp))
         if key in _SOURCE_SAMPLERS:
             return _SOURCE_SAMPLERS[key]
         datasets = [source]
         env["split_seed"] = cfg.seed
     result = meta_train(
-        "sac", datasets, total_timesteps=steps, seed=cfg.seed if source not in
-        ("self", "50%", "10%") else seed, env_kwargs=env, tensorboard_log=None, save=None,
-        eval_episodes=0,
+        cfg.meta_algo, datasets, total_timesteps=steps, seed=cfg.seed if source not in
+        ("self", "50%", "10%") else seed, hyperparameters=dict(cfg.meta_hp), env_kwargs=env,
+        tensorboard_log=None, save=None, eval_episodes=0,
     )  # fmt: skip
     if source not in ("self", "50%", "10%"):
-        _SOURCE_SAMPLERS[(source, steps, cfg.seed)] = result.agent
+        _SOURCE_SAMPLERS[key] = result.agent
     return result.agent
 
 
@@ -298,6 +308,10 @@ def run_split(dataset: str, run: int, noise: float, cfg: EvalConfig) -> list[dic
                 }
                 for metric in cfg.metrics:
                     row[metric] = score(metric, task.y_test, result.proba)
+                if result.valid_proba is not None and fit_task is task:
+                    # for choosing among methods on validation (the ablation's gap); not a
+                    # held-out score for MESA variants, whose reward or tuning saw it
+                    row["valid_score"] = score(cfg.metrics[0], task.y_valid, result.valid_proba)
                 if result.extra:
                     row.update(result.extra)
                 rows.append(row)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["markdown_tables", "paper_value", "summarise", "write_outputs"]
+__all__ = ["learnability_gap", "markdown_tables", "paper_value", "summarise", "write_outputs"]
 
 _PAPER = Path(__file__).with_name("paper_results.json")
 
@@ -41,7 +41,47 @@ def summarise(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
             }
             for method, cols in groups.items()
         }
+    if cfg.experiment == "ablation" and "mesa" in cfg.methods:
+        tables["gap"] = learnability_gap(rows, cfg.metrics[0])
     return tables
+
+
+def learnability_gap(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """Learned sampler minus the best non-learned method, chosen on validation, scored on test.
+
+    Per split (dataset × noise × run) the non-learned method with the highest ``valid_score``
+    is picked and its test score subtracted from the learned sampler's (``mesa``); the gap is
+    summarised over runs per ``"dataset|noise"``, with how often each method was picked.
+    """
+    splits: dict[tuple, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in rows:
+        if row.get("k") is not None:
+            splits[(row["dataset"], row["noise"], row["run"], row["k"])][row["method"]] = row
+    gaps: dict[str, list[float]] = defaultdict(list)
+    picked: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (dataset, noise, _, _), methods in splits.items():
+        learned = methods.get("mesa")
+        rivals = [
+            r
+            for m, r in methods.items()
+            if m != "mesa" and not m.startswith("mesa@") and "valid_score" in r
+        ]
+        if learned is None or not rivals:
+            continue
+        best = max(rivals, key=lambda r: r["valid_score"])  # first listed wins ties
+        key = f"{dataset}|{noise}"
+        gaps[key].append(float(learned[metric]) - float(best[metric]))
+        picked[key][best["method"]] += 1
+    return {
+        key: {
+            "mean": float(np.mean(v)),
+            "std": float(np.std(v)),
+            "n": len(v),
+            "wins": int(np.sum(np.asarray(v) > 0)),
+            "picked": dict(picked[key]),
+        }
+        for key, v in gaps.items()
+    }
 
 
 def paper_value(experiment: str, dataset: str, method: str, column: Any) -> float | None:
@@ -94,6 +134,8 @@ def markdown_tables(report: dict[str, Any]) -> str:
                 cells.append(text)
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         out.append("\n".join(lines))
+    if report["tables"].get("gap"):
+        out.append(_gap_markdown(report["tables"]["gap"], cfg["metrics"][0]))
     sizes = report["tables"]["n_training_samples"]
     if cfg["experiment"] in ("oversampling", "resampling"):
         lines = ["### training instances used (mean)", ""]
@@ -106,6 +148,27 @@ def markdown_tables(report: dict[str, Any]) -> str:
             )
         out.append("\n".join(lines))
     return "\n\n".join(out)
+
+
+def _gap_markdown(gap: dict[str, Any], metric: str) -> str:
+    lines = [
+        f"### learnability gap: learned − best non-learned ({metric}, test; "
+        "the rival picked per run by validation score)",
+        "",
+        "| dataset | noise | gap (mean ± std) | runs learned wins | rival picked (runs) |",
+        "|---|---|---|---|---|",
+    ]
+    for key, cell in gap.items():
+        dataset, noise = key.split("|")
+        picks = ", ".join(
+            f"{m} ×{n}" for m, n in sorted(cell["picked"].items(), key=lambda x: -x[1])
+        )
+        verdict = f"{cell['wins']}/{cell['n']}"
+        lines.append(
+            f"| {dataset} | {noise} | {cell['mean']:+.3f} ± {cell['std']:.3f} | {verdict} | "
+            f"{picks} |"
+        )
+    return "\n".join(lines)
 
 
 def _plot(report: dict[str, Any], out: Path) -> list[Path]:

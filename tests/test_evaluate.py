@@ -105,10 +105,21 @@ def test_bad_configuration_is_refused():
         EvalConfig(methods=("magic",)).resolved()
     with pytest.raises(ValueError, match="unknown metric"):
         EvalConfig(metrics=("accuracy",)).resolved()
+    with pytest.raises(ValueError, match="meta_algo must be a learning agent"):
+        EvalConfig(meta_algo="constant").resolved()
 
 
 @pytest.mark.parametrize(
-    "argv", [["--experiment", "table9"], ["--runs", "0"], ["--k", "1"], ["--metrics", "acc"]]
+    "argv",
+    [
+        ["--experiment", "table9"],
+        ["--runs", "0"],
+        ["--k", "1"],
+        ["--metrics", "acc"],
+        ["--meta-env", "progress_obs"],  # not key=value
+        ["--meta-env", "progress_obs=true"],  # without --meta-train
+        ["--meta-train", "100", "--meta-algo", "random"],
+    ],
 )
 def test_cli_bad_flags(argv):
     with pytest.raises(SystemExit) as info:
@@ -134,3 +145,51 @@ def test_transfer_reports_delta_against_self():
     )
     assert {r["method"] for r in report["rows"]} == {"mesa@self", "mesa@10%"}
     assert "(Δ " in markdown_tables(report)
+
+
+def _row(method, run, test, valid, noise=0.0):
+    return {"dataset": "d", "noise": noise, "run": run, "k": 10, "method": method,
+            "aucprc": test, "valid_score": valid}  # fmt: skip
+
+
+def test_gap_picks_the_rival_by_validation_and_scores_it_on_test():
+    from evaluation.report import learnability_gap
+
+    rows = [
+        _row("mesa", 0, 0.80, 0.99),  # the learned sampler's own valid score never matters
+        _row("constant-1.0", 0, 0.90, 0.70),  # best on test, but not picked: valid is lower
+        _row("tuned-constant", 0, 0.75, 0.85),
+        _row("mesa", 1, 0.60, 0.50),
+        _row("constant-1.0", 1, 0.70, 0.90),
+        _row("tuned-constant", 1, 0.50, 0.20),
+    ]
+    gap = learnability_gap(rows, "aucprc")["d|0.0"]
+    assert gap["n"] == 2 and gap["wins"] == 1
+    assert gap["mean"] == pytest.approx(((0.80 - 0.75) + (0.60 - 0.70)) / 2)
+    assert gap["picked"] == {"tuned-constant": 1, "constant-1.0": 1}
+
+
+def test_ablation_reports_valid_scores_and_the_gap_table():
+    methods = ("mesa", "constant-0.5", "random-mu", "underbagging")
+    rep = evaluate(
+        experiment="ablation", datasets=("toy-less",), runs=1, noises=(0.0, 0.25), methods=methods
+    )
+    assert all(0.0 <= r["valid_score"] <= 1.0 for r in rep["rows"])
+    assert set(rep["tables"]["gap"]) == {"toy-less|0.0", "toy-less|0.25"}
+    text = markdown_tables(rep)
+    assert "learnability gap" in text and "| toy-less | 0.25 |" in text
+
+
+def test_meta_train_settings_reach_the_sampler_and_its_classifier():
+    """A progress_obs sampler sees 2b + 1 inputs: the classifier must build that state too."""
+    args = evaluate_cli.parse_args(
+        ["--meta-train", "60", "--meta-env", "progress_obs=true", "--meta-hp", "gamma=0.5"]
+    )
+    assert args.meta_env == [("progress_obs", True)] and args.meta_hp == [("gamma", 0.5)]
+    rep = evaluate(
+        experiment="eil", datasets=("toy-less",), runs=1, ks=(3,), methods=("mesa",),
+        meta_train=60, meta_env={"progress_obs": True}, meta_hp={"gamma": 0.5},
+    )  # fmt: skip
+    (row,) = rep["rows"]
+    assert len(row["mu"]) == 2 and 0.0 <= row["aucprc"] <= 1.0
+    assert rep["config"]["meta_env"] == {"progress_obs": True}
