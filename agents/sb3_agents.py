@@ -212,6 +212,13 @@ class SB3Agent:
             )
         except TypeError as exc:
             raise ValueError(f"bad hyper-parameter for {algo}: {exc}") from None
+        if tensorboard_log is None:
+            # SB3's default logger makes a /tmp/SB3-<date> folder per model even when it
+            # writes nothing there; evaluate.py meta-trains hundreds of models.
+            from stable_baselines3.common.logger import Logger, make_output_format
+
+            formats = [make_output_format("stdout", "")] if verbose else []
+            model.set_logger(Logger(folder=None, output_formats=formats))
         return cls(algo, model, hyperparameters)
 
     @classmethod

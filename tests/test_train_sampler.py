@@ -54,3 +54,17 @@ def test_main_trains_saves_and_reports(tmp_path, capsys):
     assert "toy-less: final ensemble aucprc" in out and "toy-mid:" in out
     assert f"tensorboard --logdir {tmp_path / 'runs'}" in out
     assert str(stem) + ".sampler.pt" in out
+
+
+def test_meta_training_without_tensorboard_leaves_no_log_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    from agents.training import meta_train
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where SB3 would put SB3-<date>/
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    result = meta_train(
+        "sac", ["toy-less"], total_timesteps=30, tensorboard_log=None, save=None, eval_episodes=0
+    )
+    assert result.agent.model.num_timesteps == 30
+    assert list(tmp_path.iterdir()) == []
