@@ -23,10 +23,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from baselines._validation import check_int
 from baselines.hem import (
     _MAX_SEED,
     HEM,
-    _check_positive_int,
     _encode_minority_positive,
     _labels_from_positive,
     _positive_proba,
@@ -91,8 +91,8 @@ class _BaseBCWF(ClassifierMixin, BaseEstimator):
 
     # -- fitting ------------------------------------------------------------------------------
     def _validate_params(self) -> None:
-        _check_positive_int("n_estimators", self.n_estimators)
-        _check_positive_int("si", self.si)
+        check_int(self.n_estimators, "n_estimators", 1)
+        check_int(self.si, "si", 1)
         if self.voting not in ("soft", "hard"):
             raise ValueError(f"voting must be 'soft' or 'hard', got {self.voting!r}.")
         if not isinstance(self.cumulative, (bool, np.bool_)):
@@ -102,7 +102,7 @@ class _BaseBCWF(ClassifierMixin, BaseEstimator):
         """Run HEM once, then up to ``n_estimators`` filter-and-train rounds."""
         X, y = validate_data(self, X, y)
         self._validate_params()
-        self.classes_, self.minority_class_, positive = _encode_minority_positive(y)
+        self.classes_, self.minority_class_, positive = _encode_minority_positive(self, y)
         rng = check_random_state(self.random_state)
         n_rounds = self.n_estimators
 

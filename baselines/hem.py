@@ -21,8 +21,9 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from baselines._validation import check_binary_target, check_int
 
 __all__ = ["HEM", "HEMAdaBoostClassifier"]
 
@@ -33,38 +34,17 @@ _MAX_SEED = np.iinfo(np.int32).max
 # --------------------------------------------------------------------------------------------
 # Helpers shared with baselines.bcwf
 # --------------------------------------------------------------------------------------------
-def _encode_minority_positive(y: np.ndarray) -> tuple[np.ndarray, Any, np.ndarray]:
+def _encode_minority_positive(estimator: Any, y: np.ndarray) -> tuple[np.ndarray, Any, np.ndarray]:
     """Check that ``y`` is binary and mark its minority class as the positive class.
 
     The paper's P is the minority class (label +1) and N the majority (-1) [§1]; the original
     labels may be anything sortable (0/1, -1/1, strings). Returns ``(classes, minority_label,
-    is_positive)`` with ``classes`` sorted and ``is_positive`` a boolean mask over ``y``.
+    is_positive)`` with ``classes`` sorted and ``is_positive`` a boolean mask over ``y``. A tie
+    (IR = 1) has no minority: ``classes[1]``, scikit-learn's positive class, is taken [REC].
     """
-    check_classification_targets(y)
-    classes, counts = np.unique(y, return_counts=True)
-    if classes.size < 2:
-        raise ValueError(
-            f"y contains 1 class ({classes.tolist()!r}); HEM/BCWF need examples of both the "
-            "minority (positive) and the majority (negative) class."
-        )
-    if classes.size > 2:
-        # The wording starts as scikit-learn's convention for binary-only classifiers.
-        raise ValueError(
-            f"Only binary classification is supported. HEM/BCWF need exactly two classes (the "
-            f"minority one is treated as positive), but y has {classes.size}: "
-            f"{classes.tolist()!r}. For multi-class data wrap the estimator in "
-            "sklearn.multiclass.OneVsRestClassifier."
-        )
-    # Minority = fewer examples. A tie (IR = 1) has no minority; take classes[1], the class
-    # scikit-learn treats as positive in binary problems [REC].
+    classes, counts = check_binary_target(estimator, y)
     positive = 0 if counts[0] < counts[1] else 1
     return classes, classes[positive], y == classes[positive]
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    """Fail fast with a readable message instead of deep inside AdaBoost or numpy."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
 def _si_adaboost(si: int) -> AdaBoostClassifier:
@@ -192,8 +172,8 @@ class HEM(BaseEstimator):
     def fit(self, X: ArrayLike, y: ArrayLike) -> HEM:
         """Train the k sub-classifiers and score every training example."""
         X, y = validate_data(self, X, y)
-        _check_positive_int("si", self.si)
-        self.classes_, self.minority_class_, positive = _encode_minority_positive(y)
+        check_int(self.si, "si", 1)
+        self.classes_, self.minority_class_, positive = _encode_minority_positive(self, y)
         rng = check_random_state(self.random_state)
 
         pos_idx = np.flatnonzero(positive)
@@ -298,8 +278,8 @@ class HEMAdaBoostClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: ArrayLike, y: ArrayLike) -> HEMAdaBoostClassifier:
         """Run HEM, delete PHE ∪ NHE and fit the final AdaBoost."""
         X, y = validate_data(self, X, y)
-        _check_positive_int("n_estimators", self.n_estimators)
-        self.classes_, self.minority_class_, positive = _encode_minority_positive(y)
+        check_int(self.n_estimators, "n_estimators", 1)
+        self.classes_, self.minority_class_, positive = _encode_minority_positive(self, y)
         rng = check_random_state(self.random_state)
 
         self.hem_ = HEM(si=self.si, random_state=rng.randint(_MAX_SEED)).fit(X, y)
