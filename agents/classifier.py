@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_SAMPLER", "MesaClassifier"]
 #: The pretrained sampler shipped with the project (see checkpoints/README.md).
 DEFAULT_SAMPLER = Path(__file__).resolve().parent.parent / "checkpoints" / "mesa_default.sampler.pt"
 _SETTINGS = ("n_bins", "histogram", "sigma")
+_TUNED = ("tuned-constant", "tuned-schedule")
 
 
 class MesaClassifier(ClassifierMixin, BaseEstimator):
@@ -29,9 +30,12 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    sampler : path, agent or None
+    sampler : path, agent, "tuned-constant", "tuned-schedule" or None
         A sampler file / checkpoint stem, or any object with ``predict(obs) -> (μ, _)``
         (an agent, a reference policy). ``None``: the shipped pretrained sampler.
+        ``"tuned-constant"`` / ``"tuned-schedule"``: no RL at all — μ (or a linear μ
+        schedule) is picked on the validation split at ``fit``; so is an unfitted
+        ``TunedConstantPolicy`` passed in (a tuned copy is used, the argument is untouched).
     estimator : classifier or None
         Base learner with ``predict_proba``; ``None`` is ``DecisionTreeClassifier()``.
     n_estimators : int
@@ -82,7 +86,12 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
     def _load_sampler(self) -> tuple[Any, dict[str, Any]]:
         """The sampler object and the env settings to use, checked against its metadata."""
         explicit = {k: getattr(self, k) for k in _SETTINGS}
-        if self.sampler is None or isinstance(self.sampler, (str, Path)):
+        if isinstance(self.sampler, str) and self.sampler in _TUNED:
+            from agents.tuned import TunedConstantPolicy, TunedSchedulePolicy
+
+            cls = TunedConstantPolicy if self.sampler == "tuned-constant" else TunedSchedulePolicy
+            sampler, trained = cls(n_estimators=self.n_estimators), {}
+        elif self.sampler is None or isinstance(self.sampler, (str, Path)):
             from agents.sampler_file import load_sampler
 
             path = DEFAULT_SAMPLER if self.sampler is None else self.sampler
@@ -141,7 +150,14 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
             n_estimators=self.n_estimators,
             **settings,
         )
-        obs, _ = env.reset(seed=int(rng.randint(np.iinfo(np.int32).max)))
+        episode_seed = int(rng.randint(np.iinfo(np.int32).max))
+        if hasattr(sampler, "fit_env") and not sampler.scores_:  # an untuned reference policy
+            import copy
+
+            sampler = copy.deepcopy(sampler)
+            sampler.random_state = episode_seed
+            sampler.fit_env(env)
+        obs, _ = env.reset(seed=episode_seed)
         if hasattr(sampler, "reset_episode"):  # policies that count their steps
             sampler.reset_episode()
         mus = []

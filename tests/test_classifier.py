@@ -117,3 +117,22 @@ def test_clone_pipeline_cross_val_and_grid_search(data):
     grid = GridSearchCV(clf, {"n_estimators": [2, 5]}, cv=2, scoring="average_precision")
     grid.fit(X, y)
     assert grid.best_params_["n_estimators"] in (2, 5)
+
+
+def test_tuned_constant_needs_no_rl_and_picks_mu_on_validation(data):
+    from agents.tuned import TunedConstantPolicy
+
+    X, y = data
+    clf = MesaClassifier(sampler="tuned-constant", n_estimators=4, random_state=0).fit(X, y)
+    scores = clf.sampler_.scores_
+    assert set(scores) == {0.0, 0.25, 0.5, 0.75, 1.0}
+    assert clf.sampler_.mu == max(scores, key=lambda mu: (scores[mu], mu))
+    assert np.all(clf.mu_ == clf.sampler_.mu)
+    again = MesaClassifier(sampler="tuned-constant", n_estimators=4, random_state=0).fit(X, y)
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+    untuned = TunedConstantPolicy(grid=(0.0, 1.0), n_episodes=1)
+    clf = MesaClassifier(sampler=untuned, n_estimators=3, random_state=0).fit(X, y)
+    assert set(clf.sampler_.scores_) == {0.0, 1.0} and untuned.scores_ == {}  # a tuned copy
+    schedule = MesaClassifier(sampler="tuned-schedule", n_estimators=4, random_state=0).fit(X, y)
+    assert len(schedule.sampler_.scores_) == 9 and schedule.mu_.shape == (3,)
