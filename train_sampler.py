@@ -115,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         progress_bar=not args.no_progress_bar,
         eval_episodes=args.eval_episodes,
     )
-    print(f"\nmeta-trained {result.metadata['algo']} for {result.metadata['timesteps']} steps")
+    meta = result.metadata
+    speed = f" in {meta['train_seconds']:.1f} s ({meta['timesteps_per_second']:.0f} steps/s)"
+    print(
+        f"\nmeta-trained {meta['algo']} for {meta['timesteps']} steps"
+        + (speed if meta["train_seconds"] else "")
+    )
     for task, row in result.evaluation.items():
         scores = ", ".join(
             f"{split} {row[f'{split}_score_mean']:.4f} ± {row[f'{split}_score_std']:.4f}"

@@ -7,6 +7,7 @@ Data flows one way: datasets → ``MesaEnv`` (rescaled for SB3, in subprocesses 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -195,6 +196,7 @@ def meta_train(
 
     callback = None
     tb_dir = None
+    train_seconds = 0.0
     if is_learning(algo):
         from agents.callbacks import MesaTensorboardCallback
 
@@ -217,6 +219,7 @@ def meta_train(
                 verbose=verbose,
             )
         callback = MesaTensorboardCallback(reward_scale=settings["reward_scale"])
+        start = time.perf_counter()
         agent.learn(
             total_timesteps,
             callback=callback,
@@ -224,6 +227,7 @@ def meta_train(
             reset_num_timesteps=resume is None,
             tb_log_name=algo.upper(),
         )
+        train_seconds = time.perf_counter() - start
         tb_dir = agent.model.logger.get_dir() if agent.model.tensorboard_log else None
         venv.close()
     else:
@@ -242,6 +246,10 @@ def meta_train(
         "seed": seed,
         "n_envs": n_envs,
         "training_curve": callback.summary() if callback else {},
+        "train_seconds": round(train_seconds, 3),  # env steps + agent updates, this call only
+        "timesteps_per_second": round(total_timesteps / train_seconds, 2)
+        if train_seconds
+        else None,
         "resumed_from": str(resume) if resume is not None else None,
         "tensorboard_dir": tb_dir,
     }

@@ -160,6 +160,8 @@ def test_meta_train_writes_metadata_that_round_trips(tmp_path):
     assert meta["datasets"] == ["toy-less"]
     assert {"torch", "stable-baselines3", "scikit-learn", "python"} <= set(meta["versions"])
     assert meta["training_curve"]["episodes"] == 15  # 30 steps / (k − 1 = 2)
+    assert meta["train_seconds"] > 0
+    assert meta["timesteps_per_second"] == pytest.approx(30 / meta["train_seconds"], rel=0.05)
     assert "test_score_mean" in meta["final_scores"]["toy-less"]
     sampler = load_sampler(tmp_path / "ck")
     assert sampler.metadata["env"] == meta["env"]
