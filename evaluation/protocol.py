@@ -154,7 +154,7 @@ class EvalConfig:
             raise ValueError(f"runs must be >= 1; got {self.runs}")
         if self.meta_algo not in META_ALGOS:
             raise ValueError(
-                f"meta_algo must be a learning agent (sac, td3, ddpg, ppo, a2c, tqc, crossq); "
+                f"meta_algo must be a learning agent ({', '.join(META_ALGOS)}); "
                 f"got {self.meta_algo!r}"
             )
         if any(k < 2 for k in out.ks):
