@@ -193,8 +193,7 @@ class MesaEnv(gym.Env):
         return self.ensemble.proba[self.task.eval_slices[split]]
 
     def _score_split(self, split: str) -> float:
-        y = self.task.y_valid if split == "valid" else getattr(self.task, f"y_{split}")
-        return self._score(y, self._split_proba(split))
+        return self._score(getattr(self.task, f"y_{split}"), self._split_proba(split))
 
     def _observation(self) -> np.ndarray:
         task = self.task
