@@ -7,6 +7,7 @@ user's data, with a validation split carved from the training data feeding its m
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["DEFAULT_SAMPLER", "MesaClassifier"]
 
-#: The pretrained sampler shipped with the project (see checkpoints/README.md).
-DEFAULT_SAMPLER = Path(__file__).resolve().parent.parent / "checkpoints" / "mesa_default.sampler.pt"
+#: The pretrained sampler shipped inside the package (``agents/pretrained``; its full training
+#: checkpoint, for ``--resume``, is ``checkpoints/mesa_default`` in the repository).
+DEFAULT_SAMPLER = Path(str(files("agents").joinpath("pretrained", "mesa_default.sampler.pt")))
 _SETTINGS = ("n_bins", "histogram", "sigma")
 _TUNED = ("tuned-constant", "tuned-schedule")
 

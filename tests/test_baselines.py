@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from baselines import (
+from mesa_baselines import (
     BASELINES,
     BalanceCascadeClassifier,
     EasyEnsembleClassifier,
@@ -31,8 +31,8 @@ from baselines import (
     UnderBaggingClassifier,
     n_training_samples,
 )
-from baselines.self_paced import apportion, hardness, self_paced_bin_weights
-from baselines.smote_boost import minority_neighbours, smote_interpolate
+from mesa_baselines.self_paced import apportion, hardness, self_paced_bin_weights
+from mesa_baselines.smote_boost import minority_neighbours, smote_interpolate
 
 NAMES = sorted(BASELINES)
 

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-import evaluate as evaluate_cli
-from evaluation.methods import fit_method
-from evaluation.protocol import EvalConfig, evaluate, score
-from evaluation.report import markdown_tables, paper_value
 from mesa_env.data import make_task
+from mesa_evaluation import cli as evaluate_cli
+from mesa_evaluation.methods import fit_method
+from mesa_evaluation.protocol import EvalConfig, evaluate, score
+from mesa_evaluation.report import markdown_tables, paper_value
 
 TINY = {
     "experiment": "eil",
@@ -153,7 +153,7 @@ def _row(method, run, test, valid, noise=0.0):
 
 
 def test_gap_picks_the_rival_by_validation_and_scores_it_on_test():
-    from evaluation.report import learnability_gap
+    from mesa_evaluation.report import learnability_gap
 
     rows = [
         _row("mesa", 0, 0.80, 0.99),  # the learned sampler's own valid score never matters

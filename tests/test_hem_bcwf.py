@@ -8,8 +8,8 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from baselines.bcwf import BCWFHardClassifier, BCWFSoftClassifier
-from baselines.hem import HEM, HEMAdaBoostClassifier
+from mesa_baselines.bcwf import BCWFHardClassifier, BCWFSoftClassifier
+from mesa_baselines.hem import HEM, HEMAdaBoostClassifier
 
 CLASSIFIERS = [HEMAdaBoostClassifier, BCWFHardClassifier, BCWFSoftClassifier]
 

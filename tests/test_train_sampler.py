@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import train_sampler
+from agents import train_cli as train_sampler
 
 
 @pytest.mark.parametrize(

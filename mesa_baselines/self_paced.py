@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 
-from baselines._validation import (
+from mesa_baselines._validation import (
     BinaryEnsembleMixin,
     check_fit_input,
     check_int,

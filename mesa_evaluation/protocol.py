@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from evaluation.methods import fit_method
+from mesa_evaluation.methods import fit_method
 
 __all__ = ["EXPERIMENTS", "METRIC_NAMES", "EvalConfig", "Experiment", "evaluate", "score"]
 
@@ -159,7 +159,7 @@ class EvalConfig:
             )
         if any(k < 2 for k in out.ks):
             raise ValueError(f"every k must be >= 2; got {out.ks}")
-        from evaluation.methods import method_names
+        from mesa_evaluation.methods import method_names
 
         known = method_names()
         unknown = [
@@ -355,7 +355,7 @@ def evaluate(
 
         results = tqdm(results, total=len(jobs), desc=f"{cfg.experiment}", unit="split")
     rows = [row for split_rows in results for row in split_rows]
-    from evaluation.report import summarise, write_outputs
+    from mesa_evaluation.report import summarise, write_outputs
 
     report = {
         "config": asdict(cfg),

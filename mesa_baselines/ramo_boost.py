@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from baselines._validation import check_int, check_real
-from baselines.smote_boost import _SyntheticBoosting
+from mesa_baselines._validation import check_int, check_real
+from mesa_baselines.smote_boost import _SyntheticBoosting
 
 __all__ = ["RAMOBoostClassifier", "majority_neighbour_counts"]
 

@@ -5,7 +5,7 @@ Names:
   shipped default); ``mesa-random-policy``: a randomly initialised SAC actor (Table 6);
   ``constant-<μ>`` and ``random-mu``: MESA's meta-sampling driven by reference policies;
   ``tuned-constant``: μ picked from a grid on the validation split (no RL).
-- the ensemble baselines of ``baselines.BASELINES`` (``spe``, ``cascade``, ``rusboost``, …);
+- the ensemble baselines of ``mesa_baselines.BASELINES`` (``spe``, ``cascade``, ``rusboost``, …);
 - ``adaboost150``, ``bagging150``, ``hem-adaboost``, ``bcwf-h``, ``bcwf-s``, ``rusboost-15x10``,
   ``easyensemble-15x10``, ``spe-15x10``: the second seed's setup (Zhao et al. 2023);
 - ``<resampler>`` of imbalanced-learn (Table 2) in front of one base learner, or ``none``.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines.learners import make_base_learner
+from mesa_baselines.learners import make_base_learner
 
 __all__ = ["RESAMPLERS", "FitResult", "fit_method", "method_names"]
 
@@ -67,7 +67,7 @@ def _scored(model: Any, task: Any, n_train: int, start: float, **fields: Any) ->
 
 def method_names() -> list[str]:
     """Every name :func:`fit_method` accepts (``constant-<μ>`` for any μ in [0, 1])."""
-    from baselines import BASELINES
+    from mesa_baselines import BASELINES
 
     mesa = ["mesa", "mesa-random-policy", "constant-1.0", "random-mu", "tuned-constant",
             "tuned-schedule"]  # fmt: skip
@@ -97,7 +97,7 @@ def _zhao_method(name: str, seed: int) -> Any:
     from imblearn.ensemble import EasyEnsembleClassifier
     from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier
 
-    from baselines import RUSBoostClassifier, SelfPacedEnsembleClassifier
+    from mesa_baselines import RUSBoostClassifier, SelfPacedEnsembleClassifier
 
     ada10 = AdaBoostClassifier(n_estimators=10)
     if name == "adaboost150":
@@ -110,8 +110,8 @@ def _zhao_method(name: str, seed: int) -> Any:
         return EasyEnsembleClassifier(n_estimators=15, estimator=ada10, random_state=seed)
     if name == "spe-15x10":
         return SelfPacedEnsembleClassifier(estimator=ada10, n_estimators=15, random_state=seed)
-    from baselines.bcwf import BCWFHardClassifier, BCWFSoftClassifier
-    from baselines.hem import HEMAdaBoostClassifier
+    from mesa_baselines.bcwf import BCWFHardClassifier, BCWFSoftClassifier
+    from mesa_baselines.hem import HEMAdaBoostClassifier
 
     return {
         "hem-adaboost": HEMAdaBoostClassifier,
@@ -140,7 +140,7 @@ def fit_method(
     """
     import time
 
-    from baselines import BASELINES, n_training_samples
+    from mesa_baselines import BASELINES, n_training_samples
 
     context = context or {}
     X, y = task.X_train, task.y_train

@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 
-from baselines._validation import (
+from mesa_baselines._validation import (
     BinaryEnsembleMixin,
     check_fit_input,
     check_int,
@@ -22,7 +22,7 @@ from baselines._validation import (
     resolve_estimator,
     spawn_member,
 )
-from baselines.smote_boost import minority_neighbours, smote_interpolate
+from mesa_baselines.smote_boost import minority_neighbours, smote_interpolate
 
 __all__ = ["SMOTEBaggingClassifier", "resampling_rates"]
 

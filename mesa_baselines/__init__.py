@@ -7,19 +7,19 @@ each records ``n_training_samples_``, the rows its members were trained on in to
 ``BASELINES`` maps the names scripts accept to the classes.
 """
 
-from baselines.bcwf import BCWFHardClassifier, BCWFSoftClassifier
-from baselines.cascade import BalanceCascadeClassifier
-from baselines.hem import HEM, HEMAdaBoostClassifier
-from baselines.imblearn_wrappers import (
+from mesa_baselines.bcwf import BCWFHardClassifier, BCWFSoftClassifier
+from mesa_baselines.cascade import BalanceCascadeClassifier
+from mesa_baselines.hem import HEM, HEMAdaBoostClassifier
+from mesa_baselines.imblearn_wrappers import (
     EasyEnsembleClassifier,
     RUSBoostClassifier,
     UnderBaggingClassifier,
     n_training_samples,
 )
-from baselines.ramo_boost import RAMOBoostClassifier
-from baselines.self_paced import SelfPacedEnsembleClassifier
-from baselines.smote_bagging import SMOTEBaggingClassifier
-from baselines.smote_boost import SMOTEBoostClassifier
+from mesa_baselines.ramo_boost import RAMOBoostClassifier
+from mesa_baselines.self_paced import SelfPacedEnsembleClassifier
+from mesa_baselines.smote_bagging import SMOTEBaggingClassifier
+from mesa_baselines.smote_boost import SMOTEBoostClassifier
 
 __all__ = [
     "BASELINES",

@@ -23,8 +23,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from baselines._validation import check_int
-from baselines.hem import (
+from mesa_baselines._validation import check_int
+from mesa_baselines.hem import (
     _MAX_SEED,
     HEM,
     _encode_minority_positive,

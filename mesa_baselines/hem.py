@@ -23,7 +23,7 @@ from sklearn.ensemble import AdaBoostClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from baselines._validation import check_binary_target, check_int
+from mesa_baselines._validation import check_binary_target, check_int
 
 __all__ = ["HEM", "HEMAdaBoostClassifier"]
 

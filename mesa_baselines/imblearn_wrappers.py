@@ -18,7 +18,7 @@ from imblearn.ensemble import EasyEnsembleClassifier as _EasyEnsemble
 from imblearn.ensemble import RUSBoostClassifier as _RUSBoost
 from sklearn.tree import DecisionTreeClassifier
 
-from baselines._validation import check_binary_target
+from mesa_baselines._validation import check_binary_target
 
 __all__ = [
     "EasyEnsembleClassifier",

@@ -25,7 +25,7 @@ def _column_value(row: dict[str, Any], column: str) -> Any:
 
 def summarise(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
     """``{metric: {method: {"dataset|col": {"mean", "std", "n"}}}}`` plus extra columns."""
-    from evaluation.protocol import EXPERIMENTS
+    from mesa_evaluation.protocol import EXPERIMENTS
 
     column = EXPERIMENTS[cfg.experiment].column
     tables: dict[str, Any] = {}
@@ -96,7 +96,7 @@ def paper_value(experiment: str, dataset: str, method: str, column: Any) -> floa
 
 def markdown_tables(report: dict[str, Any]) -> str:
     """One markdown table per metric: rows are methods, columns dataset × k/noise/learner."""
-    from evaluation.protocol import EXPERIMENTS
+    from mesa_evaluation.protocol import EXPERIMENTS
 
     cfg = report["config"]
     column = EXPERIMENTS[cfg["experiment"]].column
