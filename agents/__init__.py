@@ -1,26 +1,16 @@
-"""Meta-samplers for MESA: SB3 agents, reference policies, sampler files and training.
+"""Meta-samplers for MESA: SB3 agents, reference policies, sampler files, training and the
+scikit-learn classifier.
 
-Heavy imports (torch, SB3) happen only when an agent is built or a sampler is loaded.
+Note: ``agents`` is also the import name of the OpenAI Agents SDK (``openai-agents``); the two
+cannot be installed in one environment. torch and SB3 are imported only when an agent is built
+or a sampler is loaded, so ``from agents import MesaClassifier`` stays light.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from agents.classifier import MesaClassifier
+from agents.registry import AGENT_NAMES, make_agent
+from agents.sampler_file import load_sampler
+from agents.training import meta_train
 
-__all__ = ["AGENT_NAMES", "load_sampler", "make_agent", "meta_train"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("AGENT_NAMES", "make_agent"):
-        from agents import registry
-
-        return getattr(registry, name)
-    if name == "load_sampler":
-        from agents.sampler_file import load_sampler
-
-        return load_sampler
-    if name == "meta_train":
-        from agents.training import meta_train
-
-        return meta_train
-    raise AttributeError(f"module 'agents' has no attribute {name!r}")
+__all__ = ["AGENT_NAMES", "MesaClassifier", "load_sampler", "make_agent", "meta_train"]

@@ -88,6 +88,16 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
     def _load_sampler(self) -> tuple[Any, dict[str, Any]]:
         """The sampler object and the env settings to use, checked against its metadata."""
         explicit = {k: getattr(self, k) for k in _SETTINGS}
+        if (
+            isinstance(self.sampler, str)
+            and self.sampler not in _TUNED
+            and not any(sep in self.sampler for sep in "/\\.")  # not path-like
+            and not Path(self.sampler + ".sampler.pt").exists()
+        ):
+            raise ValueError(
+                f"sampler={self.sampler!r} is neither one of {', '.join(map(repr, _TUNED))} nor "
+                "an existing sampler file or checkpoint stem; None uses the shipped sampler"
+            )
         if isinstance(self.sampler, str) and self.sampler in _TUNED:
             from agents.tuned import TunedConstantPolicy, TunedSchedulePolicy
 
@@ -122,6 +132,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit / predict
     def fit(self, X: Any, y: Any, eval_set: tuple[Any, Any] | None = None) -> MesaClassifier:
         """Build the ensemble; ``eval_set=(X_val, y_val)`` replaces the held-out split."""
+        from agents.rollout import run_episode
         from mesa_env import MesaEnv
 
         X, y = validate_data(self, X, y, dtype=np.float64)
@@ -159,14 +170,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
             sampler = copy.deepcopy(sampler)
             sampler.random_state = episode_seed
             sampler.fit_env(env)
-        obs, _ = env.reset(seed=episode_seed)
-        if hasattr(sampler, "reset_episode"):  # policies that count their steps
-            sampler.reset_episode()
-        mus = []
-        for _ in range(self.n_estimators - 1):
-            mu, _ = sampler.predict(obs, deterministic=True)
-            obs, _, _, _, info = env.step(np.asarray(mu, dtype=np.float32).reshape(1))
-            mus.append(info["mu"])
+        _, mus = run_episode(env, sampler, seed=episode_seed)  # Algorithm 2
         self.sampler_ = sampler
         self.estimators_ = list(env.ensemble.estimators)
         self.mu_ = np.asarray(mus)

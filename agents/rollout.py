@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["run_episode"]
+__all__ = ["run_episode", "sampler_action"]
 
 
 def run_episode(
@@ -23,8 +23,25 @@ def run_episode(
     mus: list[float] = []
     terminated = truncated = False
     while not (terminated or truncated):
-        mu, _ = sampler.predict(obs, deterministic=True)
-        mu = np.asarray(mu, dtype=np.float32).reshape(1)
-        obs, _, terminated, truncated, info = env.step(mu)
+        obs, _, terminated, truncated, info = env.step(sampler_action(sampler, obs))
         mus.append(float(info["mu"]))
     return info, mus
+
+
+def sampler_action(sampler: Any, obs: np.ndarray) -> np.ndarray:
+    """The sampler's μ for one observation, checked: a ``(μ, state)`` pair holding one real
+    number. Anything else is the sampler's bug, reported as such rather than as a reshape
+    error inside the environment."""
+    answer = sampler.predict(obs, deterministic=True)
+    if not isinstance(answer, tuple) or len(answer) != 2:
+        raise TypeError(
+            f"{type(sampler).__name__}.predict must return (mu, state) as SB3 policies do; "
+            f"got {type(answer).__name__} {answer!r:.80}"
+        )
+    mu = np.asarray(answer[0])
+    if mu.size != 1 or mu.dtype.kind not in "biuf":  # no strings, objects or complex numbers
+        raise ValueError(
+            f"{type(sampler).__name__}.predict must return one real μ per observation; "
+            f"got {answer[0]!r:.80}"
+        )
+    return mu.astype(np.float32).reshape(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib
 import math
+import numbers
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,11 @@ __all__ = [
     "SB3Agent",
     "StepDecaySchedule",
     "algo_class",
+    "check_hyperparameters",
     "default_hyperparameters",
     "rescale_env",
     "to_mu",
+    "warmup_steps",
 ]
 
 #: name → (module, class). Heavy imports happen only when an agent is built or loaded.
@@ -139,6 +142,96 @@ def default_hyperparameters(algo: str, n_envs: int = 1, n_estimators: int = 10) 
     raise ValueError(f"unknown SB3 algorithm {algo!r}; choose one of {sorted(SB3_ALGOS)}")
 
 
+#: Numeric hyper-parameters and the interval they must lie in: (integer?, low, high, low is open).
+#: Values outside fail here with the key named, not as an empty batch or an error deep in SB3.
+_NUMERIC_RULES: dict[str, tuple[bool, float, float, bool]] = {
+    "learning_rate": (False, 0.0, math.inf, True),
+    "buffer_size": (True, 1, math.inf, False),
+    "learning_starts": (True, 0, math.inf, False),
+    "batch_size": (True, 1, math.inf, False),
+    "gamma": (False, 0.0, 1.0, False),
+    "tau": (False, 0.0, 1.0, True),
+    "lr_decay": (False, 0.0, 1.0, True),
+    "lr_decay_every": (True, 1, math.inf, False),
+    "action_noise_sigma": (False, 0.0, math.inf, False),
+    "n_steps": (True, 1, math.inf, False),
+    "n_epochs": (True, 1, math.inf, False),
+    "gae_lambda": (False, 0.0, 1.0, False),
+    "vf_coef": (False, 0.0, math.inf, False),
+    "max_grad_norm": (False, 0.0, math.inf, True),
+    "policy_delay": (True, 1, math.inf, False),
+}
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_hyperparameters(algo: str, hyperparameters: dict[str, Any]) -> None:
+    """Refuse hyper-parameter values SB3 would accept silently or fail on deep inside.
+
+    ``--hp batch_size=0`` once "trained" on empty batches; ``--hp gamma=abc`` failed inside
+    SB3. Every known numeric key must be a finite number of the right kind in its interval;
+    ``train_freq``/``gradient_steps``/``ent_coef``/``policy_kwargs`` get their own checks.
+    """
+    for key, value in hyperparameters.items():
+        if key in _NUMERIC_RULES:
+            integer, low, high, open_low = _NUMERIC_RULES[key]
+            kind = "an integer" if integer else "a number"
+            ok = (
+                (isinstance(value, numbers.Integral) and not isinstance(value, bool))
+                if integer
+                else _is_real(value) and math.isfinite(value)
+            )
+            inside = ok and (value > low if open_low else value >= low) and value <= high
+            if not inside:
+                bound = f"{'(' if open_low else '['}{low}, {high}{']' if high < math.inf else ')'}"
+                raise ValueError(
+                    f"{algo} hyper-parameter {key} must be {kind} in {bound}; got {value!r}"
+                )
+    steps = hyperparameters.get("gradient_steps")
+    if steps is not None and (
+        not isinstance(steps, int) or isinstance(steps, bool) or (steps < 1 and steps != -1)
+    ):
+        raise ValueError(f"gradient_steps must be an integer >= 1 (or -1); got {steps!r}")
+    freq = hyperparameters.get("train_freq")
+    if freq is not None:
+        count = freq[0] if isinstance(freq, (list, tuple)) and len(freq) == 2 else freq
+        unit = freq[1] if isinstance(freq, (list, tuple)) and len(freq) == 2 else "step"
+        if (
+            not isinstance(count, int)
+            or isinstance(count, bool)
+            or count < 1
+            or unit not in ("step", "episode")
+        ):
+            raise ValueError(
+                f"train_freq must be an integer >= 1 or [n, 'step'|'episode']; got {freq!r}"
+            )
+    ent = hyperparameters.get("ent_coef")
+    if ent is not None and not (
+        (_is_real(ent) and math.isfinite(ent) and ent >= 0)
+        or (isinstance(ent, str) and ent.startswith("auto"))
+    ):
+        raise ValueError(f"ent_coef must be a number >= 0 or 'auto[_<init>]'; got {ent!r}")
+    policy_kwargs = hyperparameters.get("policy_kwargs", {})
+    if not isinstance(policy_kwargs, dict):
+        raise ValueError(f"policy_kwargs must be a mapping; got {policy_kwargs!r}")
+    arch = policy_kwargs.get("net_arch", {})
+    layers = arch.values() if isinstance(arch, dict) else [arch]
+    for sizes in layers:
+        if not isinstance(sizes, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes
+        ):
+            raise ValueError(
+                f"policy_kwargs.net_arch must hold lists of positive layer sizes; got {arch!r}"
+            )
+
+
+def warmup_steps(algo: str, hyperparameters: dict[str, Any]) -> int:
+    """Steps of random actions before an off-policy agent's first update (0 for on-policy)."""
+    return 0 if algo in ON_POLICY else int(hyperparameters.get("learning_starts", 100))
+
+
 def rescale_env(env: gym.Env) -> gym.Env:
     """Present μ ∈ [0, 1] to SB3 as [−1, 1], where its policies start centred."""
     space = env.action_space
@@ -174,6 +267,15 @@ def _sb3_kwargs(
     return kwargs
 
 
+def _quiet_logger(model: Any, verbose: int) -> None:
+    """SB3's default logger makes a /tmp/SB3-<date> folder per model even when it writes
+    nothing there (evaluate.py meta-trains hundreds of models, ``--resume`` loads one)."""
+    from stable_baselines3.common.logger import Logger, make_output_format
+
+    formats = [make_output_format("stdout", "")] if verbose else []
+    model.set_logger(Logger(folder=None, output_formats=formats))
+
+
 class SB3Agent:
     """An SB3 model behind the agent interface, answering μ ∈ [0, 1].
 
@@ -199,6 +301,7 @@ class SB3Agent:
         verbose: int = 0,
     ) -> SB3Agent:
         """Build a fresh model on ``env`` (already wrapped by :func:`rescale_env`)."""
+        check_hyperparameters(algo, hyperparameters)
         kwargs = _sb3_kwargs(algo, hyperparameters, total_timesteps)
         try:
             model = algo_class(algo)(
@@ -213,12 +316,7 @@ class SB3Agent:
         except TypeError as exc:
             raise ValueError(f"bad hyper-parameter for {algo}: {exc}") from None
         if tensorboard_log is None:
-            # SB3's default logger makes a /tmp/SB3-<date> folder per model even when it
-            # writes nothing there; evaluate.py meta-trains hundreds of models.
-            from stable_baselines3.common.logger import Logger, make_output_format
-
-            formats = [make_output_format("stdout", "")] if verbose else []
-            model.set_logger(Logger(folder=None, output_formats=formats))
+            _quiet_logger(model, verbose)
         return cls(algo, model, hyperparameters)
 
     @classmethod
@@ -238,7 +336,12 @@ class SB3Agent:
         if total_timesteps is not None and "lr_decay" in hyperparameters:
             schedule = _sb3_kwargs(algo, hyperparameters, total_timesteps)["learning_rate"]
             custom = {"learning_rate": schedule, "lr_schedule": schedule}
-        model = algo_class(algo).load(str(path), env=env, device="cpu", custom_objects=custom)
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"SB3 checkpoint {str(path)!r} does not exist")
+        model = algo_class(algo).load(path, env=env, device="cpu", custom_objects=custom)
+        if model.tensorboard_log is None:
+            _quiet_logger(model, model.verbose)
         return cls(algo, model, hyperparameters)
 
     def learn(self, total_timesteps: int, **kwargs: Any) -> SB3Agent:
@@ -277,18 +380,6 @@ def policy_class(algo: str) -> Callable[..., Any]:
     return algo_class(algo).policy_aliases["MlpPolicy"]
 
 
-def action_space_check(env: gym.Env) -> None:
-    """SB3 agents expect the rescaled [−1, 1] action space of :func:`rescale_env`."""
-    space = env.action_space
-    if not (np.allclose(space.low, -1.0) and np.allclose(space.high, 1.0)):
-        raise ValueError(f"SB3 agents need env actions in [-1, 1]; got {space}")
-
-
 def lr_at(schedule: Any, timesteps: int, total: int) -> float:
     """Learning rate a schedule gives after ``timesteps`` of ``total`` (for tests and logs)."""
     return float(schedule(1.0 - timesteps / total)) if callable(schedule) else float(schedule)
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for a real, finite number (hyper-parameter checks)."""
-    return isinstance(value, (int, float)) and math.isfinite(value)

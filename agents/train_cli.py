@@ -38,58 +38,99 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+#: Flags that define the run; a resumed run takes them from its checkpoint, so giving one with
+#: --resume is refused instead of silently ignored. (flag, default, type, help)
+_RUN_FLAGS: tuple[tuple[str, Any, Any, str], ...] = (
+    ("--n-estimators", 10, int, "ensemble size k (default 10)"),
+    ("--n-bins", 5, int, "histogram bins per split (default 5)"),
+    ("--sigma", 0.2, float, "width of the Gaussian sampling weights (default 0.2)"),
+    ("--reward-scale", None, float, "default 100 for SB3 agents, 1 for reference policies"),
+    ("--label-noise", 0.0, float, "training-label noise ratio (default 0)"),
+    ("--train-ratio", 1.0, float, "meta-train on this stratified fraction (default 1)"),
+)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse and check the flags; defaults are filled in after the --resume check."""
     from agents.registry import AGENT_NAMES
 
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="train_sampler.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--algo", choices=AGENT_NAMES, default="sac", help="agent (default sac)")
+    parser.add_argument("--algo", choices=AGENT_NAMES, default=None, help="agent (default sac)")
     parser.add_argument(
         "--dataset",
         action="append",
         help="task name or CSV path; repeat for cross-task meta-training (default digits)",
     )
     parser.add_argument("--total-timesteps", type=_positive_int, default=1500)
-    parser.add_argument("--n-estimators", type=int, default=10, help="ensemble size k")
-    parser.add_argument("--n-bins", type=int, default=5, help="histogram bins per split")
-    parser.add_argument("--sigma", type=float, default=0.2)
-    parser.add_argument("--histogram", choices=("all", "majority"), default="all")
-    parser.add_argument("--reward-scale", type=float, default=None, help="default 100 (SB3)")
-    parser.add_argument("--label-noise", type=float, default=0.0)
-    parser.add_argument("--train-ratio", type=float, default=1.0)
-    parser.add_argument("--progress-obs", action="store_true", help="append t/k to the state")
+    for flag, _, kind, text in _RUN_FLAGS:
+        parser.add_argument(flag, type=kind, default=None, help=text)
+    parser.add_argument("--histogram", choices=("all", "majority"), default=None)
+    parser.add_argument(
+        "--progress-obs", action="store_true", default=None, help="append t/k to the state"
+    )
     parser.add_argument("--base-learner", choices=BASE_LEARNERS, default="dt")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-envs", type=_positive_int, default=1, help="parallel envs")
     parser.add_argument("--tensorboard-log", default="runs", help="'' to disable")
-    parser.add_argument("--save", default=None, help="checkpoint stem (default checkpoints/…)")
+    parser.add_argument(
+        "--save",
+        default=None,
+        help="checkpoint stem (default checkpoints/<algo>_<data>_seed<seed>[_<settings hash>])",
+    )
     parser.add_argument(
         "--resume",
         default=None,
         help="continue training an SB3 checkpoint (its .zip is unpickled: TRUSTED FILES ONLY)",
     )
     parser.add_argument("--hp", action="append", type=_hp_pair, default=[], help="key=value")
-    parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--eval-episodes", type=_non_negative_int, default=10)
     parser.add_argument("--no-progress-bar", action="store_true")
     args = parser.parse_args(argv)
-    for name in ("n_estimators", "n_bins"):
-        if getattr(args, name) < (2 if name == "n_estimators" else 1):
-            parser.error(f"--{name.replace('_', '-')} is too small: {getattr(args, name)}")
-    if args.sigma <= 0:
+    if args.resume:
+        flags = ("--algo", "--dataset", "--histogram", "--progress-obs", "--hp")
+        given = [
+            flag
+            for flag in (*flags, *(f for f, *_ in _RUN_FLAGS))
+            if getattr(args, flag[2:].replace("-", "_")) not in (None, [])
+        ]
+        if given:
+            parser.error(
+                f"--resume continues the checkpoint's own run: {', '.join(given)} cannot change "
+                "it. Drop them (the checkpoint's settings are used) or start a new run"
+            )
+    for flag, default, _, _ in _RUN_FLAGS:
+        name = flag[2:].replace("-", "_")
+        if getattr(args, name) is None and name != "reward_scale":
+            setattr(args, name, default)
+    args.algo = args.algo or "sac"
+    args.histogram = args.histogram or "all"
+    args.progress_obs = bool(args.progress_obs)
+    if args.n_estimators < 2:
+        parser.error(f"--n-estimators must be >= 2, got {args.n_estimators}")
+    if args.n_bins < 1:
+        parser.error(f"--n-bins must be >= 1, got {args.n_bins}")
+    if not args.sigma > 0:
         parser.error(f"--sigma must be positive, got {args.sigma}")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; bad input ends with a one-line error and exit status 2."""
     args = parse_args(argv)
-    from agents.training import meta_train
+    from agents.training import meta_train, resolve_run, run_name
 
     datasets = args.dataset or ["digits"]
-    tasks = "+".join(Path(d).stem for d in datasets)
-    save = args.save or str(Path("checkpoints") / f"{args.algo}_{tasks}_seed{args.seed}")
-    if args.resume and not args.save:
-        save = args.resume.removesuffix(".zip")  # continue in place
     env_kwargs = {
         "n_estimators": args.n_estimators,
         "n_bins": args.n_bins,
@@ -100,39 +141,59 @@ def main(argv: list[str] | None = None) -> int:
         "train_ratio": args.train_ratio,
         "progress_obs": args.progress_obs,
     }
-    result = meta_train(
-        algo=args.algo,
-        datasets=datasets,
-        total_timesteps=args.total_timesteps,
-        seed=args.seed,
-        n_envs=args.n_envs,
-        hyperparameters=dict(args.hp),
-        env_kwargs=env_kwargs,
-        base_estimator=None if args.base_learner == "dt" else make_base_learner(args.base_learner),
-        tensorboard_log=args.tensorboard_log or None,
-        save=save,
-        resume=args.resume,
-        progress_bar=not args.no_progress_bar,
-        eval_episodes=args.eval_episodes,
-    )
+    try:
+        save = args.save
+        if save is None and args.resume:
+            save = args.resume.removesuffix(".zip")  # continue in place
+        elif save is None:
+            algo, _, settings, hp, _ = resolve_run(
+                args.algo, datasets, args.total_timesteps, args.n_envs, dict(args.hp),
+                env_kwargs, None,
+            )  # fmt: skip
+            save = str(Path("checkpoints") / run_name(algo, datasets, args.seed, settings, hp))
+        result = meta_train(
+            algo=args.algo,
+            datasets=datasets,
+            total_timesteps=args.total_timesteps,
+            seed=args.seed,
+            n_envs=args.n_envs,
+            hyperparameters=dict(args.hp),
+            env_kwargs=env_kwargs,
+            base_estimator=(
+                None if args.base_learner == "dt" else make_base_learner(args.base_learner)
+            ),
+            tensorboard_log=args.tensorboard_log or None,
+            save=save,
+            resume=args.resume,
+            progress_bar=not args.no_progress_bar,
+            eval_episodes=args.eval_episodes,
+        )
+    except (ValueError, TypeError, OSError) as error:
+        print(f"train_sampler.py: error: {error}", file=sys.stderr)
+        return 2
+    _report(result)
+    return 0
+
+
+def _report(result: Any) -> None:
     meta = result.metadata
-    speed = f" in {meta['train_seconds']:.1f} s ({meta['timesteps_per_second']:.0f} steps/s)"
-    print(
-        f"\nmeta-trained {meta['algo']} for {meta['timesteps']} steps"
-        + (speed if meta["train_seconds"] else "")
-    )
+    line = f"\nmeta-trained {meta['algo']} for {meta['timesteps']} steps"
+    if meta["timesteps_per_second"]:
+        line += f" in {meta['train_seconds']:.1f} s ({meta['timesteps_per_second']:.0f} steps/s)"
+    elif meta["train_seconds"]:
+        line = f"\ntuned {meta['algo']} in {meta['train_seconds']:.1f} s"
+    print(line)
     for task, row in result.evaluation.items():
         scores = ", ".join(
             f"{split} {row[f'{split}_score_mean']:.4f} ± {row[f'{split}_score_std']:.4f}"
             for split in ("valid", "test")
             if f"{split}_score_mean" in row
         )
-        print(f"  {task}: final ensemble {result.metadata['env']['metric']} {scores}")
+        print(f"  {task}: final ensemble {meta['env']['metric']} {scores}")
     for kind, path in result.paths.items():
         print(f"  {kind:8s} {path}")
     if result.tensorboard_dir:
         print(f"\ncurves: tensorboard --logdir {Path(result.tensorboard_dir).parent}")
-    return 0
 
 
 if __name__ == "__main__":

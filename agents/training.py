@@ -6,9 +6,10 @@ Data flows one way: datasets → ``MesaEnv`` (rescaled for SB3, in subprocesses 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -19,23 +20,29 @@ import numpy as np
 from agents.checkpoint import checkpoint_paths, read_metadata, write_checkpoint
 from agents.registry import is_learning, make_agent
 from agents.rollout import run_episode
-from agents.sb3_agents import SB3Agent, default_hyperparameters, rescale_env
+from agents.sb3_agents import (
+    SB3Agent,
+    check_hyperparameters,
+    default_hyperparameters,
+    rescale_env,
+    warmup_steps,
+)
 
 __all__ = [
     "DEFAULT_REWARD_SCALE",
     "TrainResult",
+    "check_writable",
     "env_settings",
     "meta_train",
     "parse_override",
+    "resolve_run",
+    "run_name",
     "set_by_path",
+    "torch_threads",
 ]
 
 #: The original code scaled rewards ×100 so SAC's entropy term (α = 0.1) does not swamp them.
 DEFAULT_REWARD_SCALE = 100.0
-_ENV_SETTING_KEYS = (
-    "n_estimators", "n_bins", "sigma", "metric", "reward_scale", "histogram", "train_ratio",
-    "label_noise", "split_seed", "progress_obs",
-)  # fmt: skip
 
 
 @dataclass
@@ -57,6 +64,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ValueError(f"expected key=value, got {text!r}")
     key, raw = text.split("=", 1)
+    if not key.strip():
+        raise ValueError(f"expected key=value with a non-empty key, got {text!r}")
+    if raw.strip() in ("true", "True", "false", "False"):  # bool("False") would be True
+        return key.strip(), raw.strip() in ("true", "True")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
@@ -147,44 +158,98 @@ def evaluate_sampler(
     return results
 
 
-def meta_train(
-    algo: str = "sac",
-    datasets: Sequence[Any] = ("digits",),
-    total_timesteps: int = 1500,
-    seed: int = 0,
-    n_envs: int = 1,
+def run_name(
+    algo: str,
+    datasets: Sequence[Any],
+    seed: int,
+    settings: dict[str, Any] | None = None,
     hyperparameters: dict[str, Any] | None = None,
-    env_kwargs: dict[str, Any] | None = None,
-    base_estimator: Any = None,
-    tensorboard_log: str | None = "runs",
-    save: str | Path | None = None,
-    resume: str | Path | None = None,
-    progress_bar: bool = False,
-    eval_episodes: int = 10,
-    verbose: int = 0,
-) -> TrainResult:
-    """Meta-train a sampler and save a checkpoint; see ``train_sampler.py --help``.
+) -> str:
+    """A run's name: ``<algo>_<tasks>_seed<seed>``, plus a short hash of the environment
+    settings and hyper-parameters when they differ from the defaults.
 
-    ``hyperparameters`` override the algorithm's preset key by key (dotted keys reach nested
-    ones); ``env_kwargs`` override :func:`env_settings`. ``resume`` continues an SB3 checkpoint
-    (TRUSTED FILES ONLY): its algorithm, settings and datasets are reused, and its timestep count
-    and TensorBoard curve continue.
+    Runs that differ in any setting never share a checkpoint or a TensorBoard folder (the
+    README's 48-run preset loop once kept only 12 checkpoints); the default run keeps the plain
+    name ``sac_digits_seed0``.
     """
-    if total_timesteps < 1:
-        raise ValueError(f"total_timesteps must be >= 1; got {total_timesteps}")
-    if n_envs < 1:
-        raise ValueError(f"n_envs must be >= 1; got {n_envs}")
-    datasets = list(datasets)
+    import hashlib
+    import json
+
+    tasks = "+".join(Path(d).stem if isinstance(d, str) else "arrays" for d in datasets)
+    name = f"{algo}_{tasks}_seed{seed}"
+    defaults = env_settings(**({} if is_learning(algo) else {"reward_scale": 1.0}))
+    preset = default_hyperparameters(algo) if is_learning(algo) else {}
+    changed_env = {k: v for k, v in (settings or {}).items() if defaults.get(k) != v}
+    changed_hp = {k: v for k, v in (hyperparameters or {}).items() if preset.get(k) != v}
+    if changed_env or changed_hp:
+        text = json.dumps([changed_env, changed_hp], sort_keys=True, default=str)
+        name += "_" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return name
+
+
+def check_writable(stem: str | Path) -> None:
+    """Fail before training, not after it, when a checkpoint cannot be written at ``stem``."""
+    import tempfile
+
+    folder = Path(stem).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OSError(
+            f"cannot write the checkpoint {str(stem)!r}: folder {str(folder)!r} is not writable "
+            f"({exc.strerror or exc}); choose another --save"
+        ) from None
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run torch with ``n`` intra-op threads, then restore the previous count.
+
+    The preset's networks are tiny (one hidden layer of 50): on 2 cores a second torch thread
+    buys nothing and fights numpy, scikit-learn and other processes for the cores (measured in
+    ``benchmarks/meta_train.py``). ``None`` leaves torch's setting alone.
+    """
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def resolve_run(
+    algo: str,
+    datasets: list[Any],
+    total_timesteps: int,
+    n_envs: int,
+    hyperparameters: dict[str, Any] | None,
+    env_kwargs: dict[str, Any] | None,
+    resume: str | Path | None,
+) -> tuple[str, list[Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Algorithm, datasets, env settings and hyper-parameters of the run, checked.
+
+    A resumed run takes all of them from its checkpoint; a fresh one from the defaults with the
+    caller's overrides. Refuses a budget that ends inside the random warm-up.
+    """
     previous: dict[str, Any] = {}
     if resume is not None:
         previous = read_metadata(resume)
         algo, datasets = previous["algo"], previous["datasets"]
-        settings = previous["env"]
-        hp = previous["hyperparameters"]
-    else:
-        settings = env_settings(**(env_kwargs or {}))
+        settings, hp = previous["env"], previous["hyperparameters"]
         if not is_learning(algo):
-            settings["reward_scale"] = (env_kwargs or {}).get("reward_scale", 1.0)
+            raise ValueError(f"checkpoint {resume} holds a {algo!r} policy: nothing to resume")
+    else:
+        overrides = dict(env_kwargs or {})
+        if not is_learning(algo) and overrides.get("reward_scale") is None:
+            overrides["reward_scale"] = 1.0  # ×100 is SAC's preset, not the env's
+        settings = env_settings(**overrides)
         hp = (
             default_hyperparameters(algo, n_envs, settings["n_estimators"])
             if is_learning(algo)
@@ -192,15 +257,42 @@ def meta_train(
         )
         for key, value in (hyperparameters or {}).items():
             set_by_path(hp, key, value)
-    done_before = int(previous.get("timesteps", 0))
-
-    callback = None
-    tb_dir = None
-    train_seconds = 0.0
     if is_learning(algo):
-        from agents.callbacks import MesaTensorboardCallback
+        check_hyperparameters(algo, hp)
+        warmup = warmup_steps(algo, hp)
+        total = int(previous.get("timesteps", 0)) + total_timesteps
+        if total <= warmup:
+            raise ValueError(
+                f"{total} timesteps is not more than {algo.upper()}'s warm-up of {warmup} steps "
+                "of random actions (learning_starts): the sampler would never be updated. Train "
+                f"for more than {warmup} steps or lower the warm-up, e.g. --hp learning_starts=100"
+            )
+    return algo, list(datasets), settings, hp, previous
 
-        venv = build_vec_env(datasets, settings, base_estimator, n_envs, seed)
+
+def _train_sb3(
+    algo: str,
+    datasets: list[Any],
+    settings: dict[str, Any],
+    hp: dict[str, Any],
+    previous: dict[str, Any],
+    *,
+    total_timesteps: int,
+    seed: int,
+    n_envs: int,
+    base_estimator: Any,
+    tensorboard_log: str | None,
+    resume: str | Path | None,
+    name: str,
+    progress_bar: bool,
+    verbose: int,
+) -> tuple[Any, Any, float]:
+    """Build (or load) the SB3 agent, meta-train it; return it, the callback and the seconds."""
+    from agents.callbacks import MesaTensorboardCallback
+
+    done_before = int(previous.get("timesteps", 0))
+    venv = build_vec_env(datasets, settings, base_estimator, n_envs, seed)
+    try:
         if resume is not None:
             paths = checkpoint_paths(resume)
             agent = SB3Agent.load(
@@ -225,39 +317,99 @@ def meta_train(
             callback=callback,
             progress_bar=progress_bar,
             reset_num_timesteps=resume is None,
-            tb_log_name=algo.upper(),
+            tb_log_name=name,
         )
-        train_seconds = time.perf_counter() - start
-        tb_dir = agent.model.logger.get_dir() if agent.model.tensorboard_log else None
+        seconds = time.perf_counter() - start
+    finally:
         venv.close()
-    else:
-        agent = make_agent(algo, hyperparameters=hp, seed=seed)
-        if hasattr(agent, "fit_env"):  # tuned reference policies pick μ on validation
-            agent.fit_env(_make_env(datasets, settings, base_estimator, rescale=False))
+    return agent, callback, seconds
 
-    timesteps = done_before + (total_timesteps if is_learning(algo) else 0)
-    metadata = {
-        "algo": algo,
-        "hyperparameters": hp,
-        "env": settings,
-        "base_estimator": repr(base_estimator) if base_estimator is not None else None,
-        "datasets": [d if isinstance(d, str) else "arrays" for d in datasets],
-        "timesteps": timesteps,
-        "seed": seed,
-        "n_envs": n_envs,
-        "training_curve": callback.summary() if callback else {},
-        "train_seconds": round(train_seconds, 3),  # env steps + agent updates, this call only
-        "timesteps_per_second": round(total_timesteps / train_seconds, 2)
-        if train_seconds
-        else None,
-        "resumed_from": str(resume) if resume is not None else None,
-        "tensorboard_dir": tb_dir,
-    }
-    evaluation = (
-        evaluate_sampler(agent, datasets, settings, base_estimator, eval_episodes, seed)
-        if eval_episodes
-        else {}
+
+def meta_train(
+    algo: str = "sac",
+    datasets: Sequence[Any] = ("digits",),
+    total_timesteps: int = 1500,
+    seed: int = 0,
+    n_envs: int = 1,
+    hyperparameters: dict[str, Any] | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    base_estimator: Any = None,
+    tensorboard_log: str | None = "runs",
+    save: str | Path | None = None,
+    resume: str | Path | None = None,
+    progress_bar: bool = False,
+    eval_episodes: int = 10,
+    verbose: int = 0,
+    torch_num_threads: int | None = 1,
+) -> TrainResult:
+    """Meta-train a sampler and save a checkpoint; see ``train_sampler.py --help``.
+
+    ``hyperparameters`` override the algorithm's preset key by key (dotted keys reach nested
+    ones); ``env_kwargs`` override :func:`env_settings`. ``resume`` continues an SB3 checkpoint
+    (TRUSTED FILES ONLY): its algorithm, settings and datasets are reused, and its timestep count
+    and TensorBoard curve continue. ``torch_num_threads`` (default 1, see :func:`torch_threads`)
+    applies while this call runs. Every argument is checked, and ``save`` tested for
+    writability, before the first environment step.
+    """
+    if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, int):
+        raise TypeError(f"total_timesteps must be an integer; got {total_timesteps!r}")
+    if total_timesteps < 1:
+        raise ValueError(f"total_timesteps must be >= 1; got {total_timesteps}")
+    if n_envs < 1:
+        raise ValueError(f"n_envs must be >= 1; got {n_envs}")
+    if eval_episodes < 0:
+        raise ValueError(f"eval_episodes must be >= 0; got {eval_episodes}")
+    algo, datasets, settings, hp, previous = resolve_run(
+        algo, list(datasets), total_timesteps, n_envs, hyperparameters, env_kwargs, resume
     )
+    if save is not None:
+        check_writable(save)
+    name = run_name(algo, datasets, seed, settings, hp)
+
+    callback, tb_dir, train_seconds = None, None, 0.0
+    with torch_threads(torch_num_threads):
+        if is_learning(algo):
+            agent, callback, train_seconds = _train_sb3(
+                algo, datasets, settings, hp, previous, total_timesteps=total_timesteps,
+                seed=seed, n_envs=n_envs, base_estimator=base_estimator,
+                tensorboard_log=tensorboard_log, resume=resume, name=name,
+                progress_bar=progress_bar, verbose=verbose,
+            )  # fmt: skip
+            tb_dir = agent.model.logger.get_dir() if agent.model.tensorboard_log else None
+        else:
+            agent = make_agent(algo, hyperparameters=hp, seed=seed)
+            if hasattr(agent, "fit_env"):  # tuned reference policies pick μ on validation
+                start = time.perf_counter()
+                agent.fit_env(_make_env(datasets, settings, base_estimator, rescale=False))
+                train_seconds = time.perf_counter() - start
+        timesteps = int(previous.get("timesteps", 0)) + (
+            total_timesteps if is_learning(algo) else 0
+        )
+        metadata = {
+            "algo": algo,
+            "run_name": name,
+            "hyperparameters": hp,
+            "env": settings,
+            "base_estimator": repr(base_estimator) if base_estimator is not None else None,
+            "datasets": [d if isinstance(d, str) else "arrays" for d in datasets],
+            "timesteps": timesteps,
+            "seed": seed,
+            "n_envs": n_envs,
+            "training_curve": callback.summary() if callback else {},
+            "train_seconds": round(train_seconds, 3),  # env steps + agent updates, this call
+            "timesteps_per_second": (
+                round(total_timesteps / train_seconds, 2)
+                if is_learning(algo) and train_seconds
+                else None
+            ),
+            "resumed_from": str(resume) if resume is not None else None,
+            "tensorboard_dir": tb_dir,
+        }
+        evaluation = (
+            evaluate_sampler(agent, datasets, settings, base_estimator, eval_episodes, seed)
+            if eval_episodes
+            else {}
+        )
     metadata["final_scores"] = evaluation
     agent.metadata = metadata  # MesaClassifier reads the env settings (progress_obs, …) here
     result = TrainResult(

@@ -136,3 +136,38 @@ def test_tuned_constant_needs_no_rl_and_picks_mu_on_validation(data):
     assert set(clf.sampler_.scores_) == {0.0, 1.0} and untuned.scores_ == {}  # a tuned copy
     schedule = MesaClassifier(sampler="tuned-schedule", n_estimators=4, random_state=0).fit(X, y)
     assert len(schedule.sampler_.scores_) == 9 and schedule.mu_.shape == (3,)
+
+
+def test_unknown_sampler_string_lists_the_valid_ones(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'tuned-constant', 'tuned-schedule'"):
+        MesaClassifier(sampler="tuned").fit(X, y)
+
+
+class _BadSampler:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def predict(self, obs, deterministic=True):
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        ((np.array([0.1, 0.2, 0.3]), None), ValueError),  # three values for one observation
+        ((np.array([0.5 + 1j]), None), ValueError),  # complex
+        ((np.array([0.5]), None, None), TypeError),  # not SB3's (action, state)
+        (0.5, TypeError),
+    ],
+)
+def test_a_sampler_with_a_bad_answer_is_named(data, answer, error):
+    X, y = data
+    with pytest.raises(error, match="_BadSampler.predict must return"):
+        MesaClassifier(sampler=_BadSampler(answer), n_estimators=3).fit(X, y)
+
+
+def test_agents_package_exports_the_classifier():
+    import agents
+
+    assert agents.MesaClassifier is MesaClassifier
