@@ -1,9 +1,9 @@
 """Non-learning samplers: the yardsticks a learned meta-sampler has to beat.
 
 ``constant`` always answers the same μ (μ = 1 is a strong policy on real data, see
-``shared/specs/baselines-measured-facts.md``); ``random`` draws μ uniformly, the paper's
-"random policy" ablation in spirit (Table 6). They share the agent interface, so every script
-that takes ``--algo`` takes them too.
+``docs/baselines.md``, "A constant μ is a strong meta-sampler"); ``random`` draws μ uniformly,
+the paper's "random policy" ablation in spirit (Table 6). They share the agent interface, so
+every script that takes ``--algo`` takes them too.
 """
 
 from __future__ import annotations

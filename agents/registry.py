@@ -55,10 +55,14 @@ def make_agent(
             raise ValueError(f"bad parameter for {algo}: {exc}") from None
     if env is None:
         raise ValueError(f"agent {algo!r} learns: pass the (rescaled) environment to train on")
+    if not hyperparameters:  # the preset, fitted to the env's episode length
+        k = env.get_attr("n_estimators")[0] if hasattr(env, "get_attr") else None
+        k = k if k is not None else getattr(env.unwrapped, "n_estimators", 10)
+        hyperparameters = default_hyperparameters(algo, getattr(env, "num_envs", 1), k)
     return SB3Agent.create(
         algo,
         env,
-        hyperparameters or default_hyperparameters(algo),
+        hyperparameters,
         total_timesteps=total_timesteps,
         seed=seed,
         tensorboard_log=tensorboard_log,

@@ -93,8 +93,13 @@ class StepDecaySchedule:
 def default_hyperparameters(algo: str, n_envs: int = 1, n_estimators: int = 10) -> dict[str, Any]:
     """JSON-able preset per algorithm; the SAC one is the paper's Tables 9–10 on SB3.
 
-    Off-policy agents do one gradient update per collected transition (``gradient_steps =
-    n_envs``), so parallel environments change wall time, not the update budget.
+    Off-policy agents follow Algorithm 3: collect one episode (k − 1 steps, in every parallel
+    env), then do one gradient update per transition collected (``train_freq=(k − 1, "step")``,
+    ``gradient_steps=-1``; SB3's episode unit refuses parallel envs, and episodes have a fixed
+    length). Parallel environments change wall time, not the update budget; batching the
+    updates per episode saves SB3's per-call overhead (``benchmarks/meta_train.py``). A run
+    ends at the first episode boundary at or after its budget, as PPO's rollouts do.
+    ``n_envs`` is kept for presets that depend on it.
     """
     episode = n_estimators - 1
     off_policy = {
@@ -104,8 +109,8 @@ def default_hyperparameters(algo: str, n_envs: int = 1, n_estimators: int = 10) 
         "batch_size": 64,
         "gamma": 0.99,
         "tau": 0.01,
-        "train_freq": 1,
-        "gradient_steps": n_envs,
+        "train_freq": [episode, "step"],  # Alg. 3 lines 3–9: an episode, then its updates
+        "gradient_steps": -1,  # one update per transition collected
         "policy_kwargs": {"net_arch": {"pi": [50], "qf": [50, 50]}},
     }
     if algo == "sac":
@@ -249,6 +254,8 @@ def _sb3_kwargs(
 ) -> dict[str, Any]:
     """Turn a JSON-able hyper-parameter dict into SB3 constructor arguments."""
     kwargs = {k: copy.deepcopy(v) for k, v in hyperparameters.items() if k not in _DERIVED_KEYS}
+    if isinstance(kwargs.get("train_freq"), list):  # JSON has no tuples; SB3 wants (n, unit)
+        kwargs["train_freq"] = tuple(kwargs["train_freq"])
     if "lr_decay" in hyperparameters:
         kwargs["learning_rate"] = StepDecaySchedule(
             hyperparameters["learning_rate"],

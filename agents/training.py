@@ -382,9 +382,8 @@ def meta_train(
                 start = time.perf_counter()
                 agent.fit_env(_make_env(datasets, settings, base_estimator, rescale=False))
                 train_seconds = time.perf_counter() - start
-        timesteps = int(previous.get("timesteps", 0)) + (
-            total_timesteps if is_learning(algo) else 0
-        )
+        # SB3 finishes the episode a budget ends in: count what was really collected.
+        timesteps = int(agent.model.num_timesteps) if is_learning(algo) else 0
         metadata = {
             "algo": algo,
             "run_name": name,

@@ -1,6 +1,6 @@
 """``tuned-constant``: the cheapest sampler that is not a guess — one μ chosen on validation.
 
-A constant μ is a strong meta-sampling policy (``shared/specs/baselines-measured-facts.md``);
+A constant μ is a strong meta-sampling policy (``docs/baselines.md``);
 picking it from a grid by the final ensemble's validation score on the training task costs a
 few ensembles and no RL. Any learned sampler should be compared with it side by side.
 """

@@ -2,8 +2,9 @@
 
 Zhao et al., "An Ensemble Learning Approach with Gradient Resampling for Class-Imbalance
 Problems", INFORMS J. Computing 35(4), 2023: Algorithms 2 (BCWF_h) and 3 (BCWF_s). Section
-numbers (§) refer to ``/work/shared/specs/bcwf-hem-spe-cascade.md``. Tags: [CODE] the authors'
-released ``model/bcwf_h.py`` / ``bcwf_s.py``, [SUPP] the online supplement, [REC] a
+numbers (§) refer to ``docs/hem-bcwf.md``, the specification (§3 the loop, §3a the released
+code, §4 voting); ``docs/baselines.md`` lists the implementation choices. Tags: [CODE] the
+authors' released ``model/bcwf_h.py`` / ``bcwf_s.py``, [SUPP] the online supplement, [REC] a
 reconstruction where both are silent.
 
 Both variants share one loop (:class:`_BaseBCWF`): under-sample a balanced subset, fit a small

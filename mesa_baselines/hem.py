@@ -2,9 +2,10 @@
 
 Zhao et al., "An Ensemble Learning Approach with Gradient Resampling for Class-Imbalance
 Problems", INFORMS J. Computing 35(4), 2023: Algorithm 1 (HEM) and the supplement's
-baseline (12) (HEM-AdaBoost). Section numbers (§) refer to
-``/work/shared/specs/bcwf-hem-spe-cascade.md``. Tags: [CODE] the authors' released code
-(``model/hemc.py``), [SUPP] the online supplement, [REC] a reconstruction where both are silent.
+baseline (12) (HEM-AdaBoost). Section numbers (§) refer to ``docs/hem-bcwf.md``, the
+specification (§2 is HEM, §2.6 HEM-AdaBoost); ``docs/baselines.md`` lists the implementation
+choices. Tags: [CODE] the authors' released code (``model/hemc.py``), [SUPP] the online
+supplement, [REC] a reconstruction where both are silent.
 
 The difficulty estimate is a vote: round(IR) balanced ``si``-round AdaBoosts, each trained on all
 positives plus its own disjoint chunk of negatives, vote on every training example. An example

@@ -4,7 +4,7 @@ The classes are imbalanced-learn's own, subclassed only to (a) refuse more than 
 every baseline here does, (b) take the same arguments as the other baselines (``estimator``,
 ``n_estimators``, ``random_state``, ``n_jobs``) with the paper's defaults, and (c) record how
 many members were built and how many training rows they used. Measured behaviour on today's
-packages is in ``shared/specs/baselines-measured-facts.md``.
+packages is in ``docs/baselines.md`` (sections RUSBoost, UnderBagging and EasyEnsemble).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class RUSBoostClassifier(_BinaryImblearn, _RUSBoost):
     Caveat: imbalanced-learn now boosts with discrete SAMME only (``algorithm='SAMME.R'`` only
     changes the weight update; predictions are still a SAMME vote), and a full-depth tree reaches
     weighted error ≥ 0.5 within a few rounds, at which point boosting stops and that member is
-    dropped. The facts file measured 2-6 members for k = 10 or 20 on Mammography and AUCPRC
+    dropped. ``docs/baselines.md`` reports 2-6 members for k = 10 or 20 on Mammography and AUCPRC
     ≈ 0.31 at every k; the paper's RUSBoost used SAMME.R (0.348 / 0.511 / 0.588 at k = 5 / 10 /
     20), so do not present this run as the paper's. ``n_estimators_`` reports the members
     actually built; report it beside the score.
@@ -116,8 +116,8 @@ class UnderBaggingClassifier(_BinaryImblearn, _BalancedBagging):
     and ``bootstrap=False``: each member sees all of P plus |P| majority examples drawn without
     replacement. imbalanced-learn's default ``bootstrap=True`` also bootstraps each bag and
     scores clearly higher than the paper's UnderBagging row (0.488 vs 0.401 at k = 10 on
-    Mammography), while ``bootstrap=False`` matches it (0.381); see the facts file. The default
-    base learner is imbalanced-learn's full-depth ``DecisionTreeClassifier``.
+    Mammography), while ``bootstrap=False`` matches it (0.381); see ``docs/baselines.md``. The
+    default base learner is imbalanced-learn's full-depth ``DecisionTreeClassifier``.
     """
 
     def __init__(

@@ -7,7 +7,7 @@ hardness and α_i a self-paced factor that grows with i. Early on the draw favou
 noisy or overlapping examples), later it becomes nearly uniform over bins, so hard examples are
 softly down-weighted but never discarded. The MESA paper's SPE row (Table 3) came from a port
 whose cross-entropy hardness had its arguments swapped; this is the correct method (see
-``shared/specs/baselines-measured-facts.md``).
+``docs/baselines.md``, section Self-Paced Ensemble).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def hardness(proba_pos: np.ndarray, y: np.ndarray, kind: str = "absolute") -> np
     if kind == "squared":
         return (proba_pos - y) ** 2
     if kind == "cross_entropy":
-        # Target first, prediction second: the MESA port swapped these (facts file).
+        # Target first, prediction second: the MESA port swapped these (docs/baselines.md).
         p = np.clip(proba_pos, _PROBA_EPS, 1.0 - _PROBA_EPS)
         return -(y * np.log(p) + (1 - y) * np.log1p(-p))
     raise ValueError(f"hardness must be one of {_HARDNESS}; got {kind!r}")

@@ -9,6 +9,10 @@ Examples::
 
 Prints a markdown table (mean ± std, best per column in bold, the paper's number beside ours
 where the dataset is the paper's) and writes CSV, JSON and PNG files to ``--out``.
+
+Every flag, the output folder and every dataset are checked before the first fit. Each finished
+split is appended to ``--out``/runs.jsonl at once, so a failure late in a long run loses nothing;
+``--resume`` skips the splits runs.jsonl already holds for the same configuration.
 """
 
 from __future__ import annotations
@@ -72,6 +76,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=1, help="parallel splits (joblib)")
     parser.add_argument("--out", default=None, help="output folder (default results/<experiment>)")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="reuse the splits --out/runs.jsonl holds for this same configuration",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error(f"--runs must be >= 1, got {args.runs}")
@@ -80,16 +88,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--meta-algo/--meta-env/--meta-hp apply to --meta-train STEPS only")
     if args.k and min(args.k) < 2:
         parser.error(f"--k values must be >= 2, got {args.k}")
+    try:  # every other check of the configuration, before anything runs
+        config(args).resolved()
+    except ValueError as error:
+        parser.error(str(error))
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    from mesa_evaluation.protocol import evaluate
-    from mesa_evaluation.report import markdown_tables
+def config(args: argparse.Namespace) -> Any:
+    """The :class:`~mesa_evaluation.protocol.EvalConfig` the parsed flags ask for."""
+    from mesa_evaluation.protocol import EvalConfig
 
-    out = Path(args.out or Path("results") / args.experiment)
-    report = evaluate(
+    return EvalConfig(
         experiment=args.experiment,
         datasets=tuple(args.datasets),
         runs=args.runs,
@@ -106,9 +116,21 @@ def main(argv: list[str] | None = None) -> int:
         meta_hp=dict(args.meta_hp),
         sources=tuple(args.sources),
         n_jobs=args.n_jobs,
-        out=out,
-        progress=True,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the flags, check everything, run the experiment and print its tables."""
+    args = parse_args(argv)
+    from mesa_evaluation.protocol import PreflightError, evaluate
+    from mesa_evaluation.report import markdown_tables
+
+    out = Path(args.out or Path("results") / args.experiment)
+    try:
+        report = evaluate(config(args), out=out, progress=True, resume=args.resume)
+    except PreflightError as error:  # raised before any fit: a usage error, not a crash
+        print(f"{Path(sys.argv[0]).name}: error: {error}", file=sys.stderr)
+        return 2
     print(markdown_tables(report))
     print(f"\n{len(report['rows'])} fits in {report['seconds']:.1f} s; files in {out}/")
     return 0

@@ -20,7 +20,14 @@ import numpy as np
 
 from mesa_baselines.learners import make_base_learner
 
-__all__ = ["RESAMPLERS", "FitResult", "fit_method", "method_names"]
+__all__ = [
+    "RESAMPLERS",
+    "VALIDATION_METHODS",
+    "FitResult",
+    "fit_method",
+    "method_names",
+    "uses_validation",
+]
 
 #: Table 2's resamplers, imbalanced-learn defaults (App. B).
 RESAMPLERS: dict[str, tuple[str, str]] = {
@@ -41,6 +48,21 @@ RESAMPLERS: dict[str, tuple[str, str]] = {
 _RANDOM_RESAMPLERS = {"randomundersampler", "randomoversampler", "smote", "adasyn",
                       "borderlinesmote", "smoteenn", "smotetomek", "onesidedselection"}  # fmt: skip
 TUNED_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+#: The one list of method families that read the validation split (MESA's meta-state and reward,
+#: or a μ tuned on it): names, and prefixes ending in "-" or "@" (``constant-<μ>``,
+#: ``mesa@<source>``). :func:`fit_method` runs these through ``MesaClassifier``; in the 85/15
+#: protocol every other method trains on the whole 85 % instead.
+VALIDATION_METHODS: frozenset[str] = frozenset(
+    {"mesa", "mesa-random-policy", "random-mu", "tuned-constant", "tuned-schedule", "constant-",
+     "mesa@"}
+)  # fmt: skip
+
+
+def uses_validation(name: str) -> bool:
+    """Whether method ``name`` reads the validation split (see :data:`VALIDATION_METHODS`)."""
+    prefixes = tuple(m for m in VALIDATION_METHODS if m.endswith(("-", "@")))
+    return name in VALIDATION_METHODS or name.startswith(prefixes)
 
 
 @dataclass
@@ -145,13 +167,7 @@ def fit_method(
     context = context or {}
     X, y = task.X_train, task.y_train
     start = time.perf_counter()
-    if name in (
-        "mesa",
-        "mesa-random-policy",
-        "random-mu",
-        "tuned-constant",
-        "tuned-schedule",
-    ) or name.startswith(("constant-", "mesa@")):
+    if uses_validation(name):
         from agents.classifier import MesaClassifier
 
         if name in ("tuned-constant", "tuned-schedule"):

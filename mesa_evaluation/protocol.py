@@ -5,23 +5,51 @@ split seeded by ``seed + run`` (or the second seed's 85/15 splits), the MESA sam
 split, then every method × k × base learner fitted and scored on the test rows. Jobs run in
 parallel with joblib; every random choice derives from ``seed`` and the job's coordinates, and
 torch runs single-threaded in each job, so ``n_jobs`` never changes a number.
+
+Nothing is fitted before the whole request is checked (:meth:`EvalConfig.resolved`, then
+:func:`preflight`: the output folder is writable, every dataset loads). With an output folder,
+each split's rows are appended to ``runs.jsonl`` as soon as the split finishes, so a late
+failure loses nothing, and ``resume=True`` reuses the splits recorded there for the same config.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mesa_evaluation.methods import fit_method
+from mesa_evaluation.methods import fit_method, uses_validation
 
-__all__ = ["EXPERIMENTS", "METRIC_NAMES", "EvalConfig", "Experiment", "evaluate", "score"]
+__all__ = [
+    "EXPERIMENTS",
+    "METRIC_NAMES",
+    "RUNS_LOG",
+    "EvalConfig",
+    "Experiment",
+    "PreflightError",
+    "evaluate",
+    "preflight",
+    "score",
+]
 
 META_ALGOS = ("sac", "td3", "ddpg", "ppo", "a2c", "tqc", "crossq")  # learning agents
 METRIC_NAMES = ("aucprc", "rocauc", "f1", "gmean", "mcc", "balanced_accuracy")
+TRANSFER_STEPS = 1500  # meta-training budget of the transfer samplers without --meta-train
+RUNS_LOG = "runs.jsonl"  # one JSON line per finished split, in the output folder
+_BOOL_ENV = ("progress_obs",)
+_NUMBER_ENV = ("n_estimators", "n_bins", "sigma", "reward_scale", "train_ratio", "label_noise",
+               "split_seed")  # fmt: skip
+
+
+class PreflightError(ValueError):
+    """The request cannot run (bad output folder, unloadable dataset): raised before any fit."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +187,15 @@ class EvalConfig:
             )
         if any(k < 2 for k in out.ks):
             raise ValueError(f"every k must be >= 2; got {out.ks}")
+        bad_noise = [n for n in out.noises if isinstance(n, bool) or not 0.0 <= n < 1.0]
+        if bad_noise:
+            raise ValueError(f"every label-noise ratio must be in [0, 1); got {bad_noise}")
+        from mesa_baselines.learners import BASE_LEARNERS
+
+        bad = [name for name in out.learners if name not in BASE_LEARNERS]
+        if bad:
+            raise ValueError(f"unknown base learner(s) {bad}; choose from {BASE_LEARNERS}")
+        out.meta_env = _checked_env(self.meta_env)
         from mesa_evaluation.methods import method_names
 
         known = method_names()
@@ -167,7 +204,57 @@ class EvalConfig:
         ]
         if unknown:
             raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(known)}")
+        _check_warm_up(out)
         return out
+
+
+def _checked_env(env: dict[str, Any]) -> dict[str, Any]:
+    """``meta_env`` with known keys and the right types: a boolean setting is a real bool."""
+    from agents.training import env_settings
+
+    env_settings(**env)  # unknown keys → ValueError naming them
+    checked = {}
+    for key, value in env.items():
+        if value is None:
+            pass
+        elif key in _BOOL_ENV and not isinstance(value, bool):
+            if not (isinstance(value, str) and value.lower() in ("true", "false")):
+                raise ValueError(f"meta_env {key} must be true or false; got {value!r}")
+            value = value.lower() == "true"  # "False" means False, never a truthy string
+        elif key in _NUMBER_ENV and (
+            isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+        ):
+            raise ValueError(f"meta_env {key} must be a number; got {value!r}")
+        checked[key] = value
+    return checked
+
+
+def _check_warm_up(cfg: EvalConfig) -> None:
+    """Refuse a meta-training budget an off-policy agent spends entirely on random actions."""
+    from agents.sb3_agents import ON_POLICY, default_hyperparameters
+    from agents.training import set_by_path
+
+    budgets = []
+    if cfg.meta_train and "mesa" in cfg.methods:
+        budgets.append(cfg.meta_train)
+    if any(m.startswith("mesa@") for m in cfg.methods):
+        budgets.append(cfg.meta_train or TRANSFER_STEPS)
+    if not budgets or cfg.meta_algo in ON_POLICY:
+        return
+    hp = default_hyperparameters(cfg.meta_algo, 1, cfg.meta_train_k)
+    for key, value in cfg.meta_hp.items():
+        set_by_path(hp, key, value)
+    warm_up = hp.get("learning_starts", 0)
+    if isinstance(warm_up, bool) or not isinstance(warm_up, (int, float, np.number)):
+        raise ValueError(f"meta_hp learning_starts must be a number; got {warm_up!r}")
+    steps = min(budgets)
+    if steps <= warm_up:
+        flag = f"--meta-train {steps}" if cfg.meta_train else f"the transfer default of {steps}"
+        raise ValueError(
+            f"{flag} is not more than {cfg.meta_algo.upper()}'s {warm_up} warm-up steps of "
+            f"random actions (learning_starts): the sampler would be untrained; use more than "
+            f"{warm_up} steps or --meta-hp learning_starts=N with N < {steps}"
+        )
 
 
 def score(metric: str, y_true: np.ndarray, proba: np.ndarray) -> float:
@@ -199,12 +286,14 @@ def _split_task(dataset: str, run: int, noise: float, cfg: EvalConfig) -> Any:
     X_tr, X_te, y_tr, y_te = train_test_split(
         X, y01, test_size=0.15, stratify=y01, random_state=split_seed
     )
+    if noise:
+        # The noise is in the data one has: the whole 85 %, which the baselines train on. MESA's
+        # fit and validation parts are carved from it, so every method sees the same labels.
+        y_tr = add_label_noise(y_tr, noise, np.random.default_rng(split_seed))
     # MESA's validation split is carved from the training part, as MesaClassifier does.
     X_fit, X_va, y_fit, y_va = train_test_split(
         X_tr, y_tr, test_size=0.2, stratify=y_tr, random_state=split_seed
     )
-    if noise:
-        y_fit = add_label_noise(y_fit, noise, np.random.default_rng(split_seed))
     task = Task(name, X_fit, y_fit, X_va, y_va, X_te, y_te, classes)
     task.info["full_train"] = (X_tr, y_tr)
     return task
@@ -233,7 +322,7 @@ def _sampler_for(task: Any, cfg: EvalConfig, seed: int) -> Any:
     return load_sampler(cfg.checkpoint or DEFAULT_SAMPLER)
 
 
-_SOURCE_SAMPLERS: dict[tuple[str, int, int], Any] = {}
+_SOURCE_SAMPLERS: dict[tuple[Any, ...], Any] = {}  # (source, steps, seed, algo, env, hp)
 
 
 def _transfer_sampler(method: str, task: Any, cfg: EvalConfig, seed: int) -> Any:
@@ -242,7 +331,7 @@ def _transfer_sampler(method: str, task: Any, cfg: EvalConfig, seed: int) -> Any
     60/20/20 split, trained once per process and reused)."""
     from agents.training import meta_train
 
-    steps = cfg.meta_train or 1500
+    steps = cfg.meta_train or TRANSFER_STEPS
     source = method.split("@", 1)[1]
     env = {"n_estimators": cfg.meta_train_k, **cfg.meta_env}
     if source in ("self", "50%", "10%"):
@@ -319,7 +408,7 @@ def run_split(dataset: str, run: int, noise: float, cfg: EvalConfig) -> list[dic
 
 
 def _uses_validation(method: str) -> bool:
-    return method.startswith(("mesa", "constant-", "random-mu", "tuned-constant"))  # mesa@…
+    return uses_validation(method)  # one list, in methods.py: fit_method reads it too
 
 
 def _with_full_train(task: Any) -> Any:
@@ -330,35 +419,146 @@ def _with_full_train(task: Any) -> Any:
     return replace(task, X_train=X_tr, y_train=y_tr)
 
 
+def preflight(cfg: EvalConfig, out: str | Path | None = None) -> None:
+    """Check what only shows at run time, before any fit: ``out`` is (or can be made) a writable
+    folder, and every dataset and transfer source loads and splits. Raises :class:`PreflightError`.
+    """
+    if out is not None:
+        folder = Path(out)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+                pass
+        except OSError as error:
+            raise PreflightError(
+                f"output folder {str(folder)!r} is not a writable folder ({error}); nothing was run"
+            ) from error
+    from mesa_env.data import make_task
+
+    sources = [m.split("@", 1)[1] for m in cfg.methods if m.startswith("mesa@")]
+    sources = [s for s in sources if s not in ("self", "50%", "10%")]
+    for name in dict.fromkeys([*cfg.datasets, *sources]):
+        try:
+            if name in cfg.datasets:
+                _split_task(name, 0, 0.0, cfg)  # what every split of it does first
+            else:
+                make_task(name, split_seed=cfg.seed)  # a transfer source's own split
+        except Exception as error:
+            raise PreflightError(
+                f"dataset {name!r} cannot be used ({type(error).__name__}: {error}); "
+                "nothing was run"
+            ) from error
+
+
+def config_id(cfg: EvalConfig) -> str:
+    """A short hash of everything that determines the numbers (``n_jobs`` does not)."""
+    data = {k: v for k, v in asdict(cfg).items() if k != "n_jobs"}
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+class _RunsLog:
+    """``runs.jsonl``: a ``start`` line per evaluation, then one ``split`` line (its rows) per
+    finished split, each flushed to disk at once. Appended to, never truncated."""
+
+    def __init__(self, out: Path, cfg_id: str) -> None:
+        self.path = out / RUNS_LOG
+        self.cfg_id = cfg_id
+
+    def recorded(self) -> dict[tuple[str, int, float], list[dict[str, Any]]]:
+        """Rows of the splits recorded for this config (the last record of a split wins)."""
+        done: dict[tuple[str, int, float], list[dict[str, Any]]] = {}
+        if not self.path.is_file():
+            return done
+        for line in self.path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by a crash
+                continue
+            if entry.get("type") == "split" and entry.get("config_id") == self.cfg_id:
+                done[(entry["dataset"], int(entry["run"]), float(entry["noise"]))] = entry["rows"]
+        return done
+
+    def write(self, entry: dict[str, Any]) -> None:
+        """Append one line and flush it to disk."""
+        import os
+
+        line = json.dumps({**entry, "config_id": self.cfg_id}, default=_json_default)
+        with open(self.path, "a") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _run_job(index: int, dataset: str, run: int, noise: float, cfg: EvalConfig) -> tuple:
+    start = time.perf_counter()
+    return index, run_split(dataset, run, noise, cfg), time.perf_counter() - start
+
+
 def evaluate(
     config: EvalConfig | None = None,
     out: str | Path | None = None,
     progress: bool = False,
+    resume: bool = False,
     **overrides: Any,
 ) -> dict[str, Any]:
-    """Run an experiment; return ``{"config", "rows", "tables", "seconds"}``.
+    """Run an experiment; return ``{"config", "metadata", "rows", "tables", "seconds"}``.
 
-    Keyword arguments override :class:`EvalConfig` fields. With ``out``, also write
-    ``results.csv``, ``results.json``, ``table.md`` and figures there.
+    Keyword arguments override :class:`EvalConfig` fields. The configuration is checked and
+    :func:`preflight` run before any fit. With ``out``, each finished split is appended to
+    ``out/runs.jsonl`` at once, and ``results.csv``, ``results.json``, ``table.md`` and figures
+    are written at the end; ``resume=True`` skips the splits ``runs.jsonl`` already holds for
+    this configuration (same :func:`config_id`; the code version is not compared).
     """
     from joblib import Parallel, delayed
 
+    from mesa_evaluation.report import provenance
+
     cfg = EvalConfig(**{**asdict(config or EvalConfig()), **overrides}).resolved()
+    preflight(cfg, out)
     runs = cfg.runs * (10 if EXPERIMENTS[cfg.experiment].split == "85/15" else 1)
     jobs = [(d, r, n) for d in cfg.datasets for n in cfg.noises for r in range(runs)]
+    metadata = provenance()
+    cfg_id = config_id(cfg)
+    log = _RunsLog(Path(out), cfg_id) if out is not None else None
+    recorded = log.recorded() if log is not None and resume else {}
+    by_index = {
+        i: recorded[(d, r, float(n))]
+        for i, (d, r, n) in enumerate(jobs)
+        if (d, r, float(n)) in recorded
+    }
+    metadata.update(config_id=cfg_id, resumed_splits=len(by_index))
+    if log is not None:
+        log.write({"type": "start", "time": _now(), "config": asdict(cfg), "metadata": metadata})
+    todo = [(i, job) for i, job in enumerate(jobs) if i not in by_index]
     start = time.perf_counter()
-    results = Parallel(n_jobs=cfg.n_jobs, return_as="generator")(
-        delayed(run_split)(d, r, n, cfg) for d, r, n in jobs
+    results = Parallel(n_jobs=cfg.n_jobs, return_as="generator_unordered")(
+        delayed(_run_job)(i, d, r, n, cfg) for i, (d, r, n) in todo
     )
     if progress:
         from tqdm.auto import tqdm
 
-        results = tqdm(results, total=len(jobs), desc=f"{cfg.experiment}", unit="split")
-    rows = [row for split_rows in results for row in split_rows]
+        results = tqdm(results, total=len(todo), desc=f"{cfg.experiment}", unit="split")
+    for index, split_rows, seconds in results:
+        by_index[index] = split_rows
+        if log is not None:
+            d, r, n = jobs[index]
+            log.write({"type": "split", "time": _now(), "dataset": d, "run": r, "noise": n,
+                       "seconds": seconds, "rows": split_rows})  # fmt: skip
+    rows = [row for i in range(len(jobs)) for row in by_index[i]]  # job order, whatever n_jobs
     from mesa_evaluation.report import summarise, write_outputs
 
     report = {
         "config": asdict(cfg),
+        "metadata": metadata,
         "rows": rows,
         "tables": summarise(rows, cfg),
         "seconds": time.perf_counter() - start,
@@ -366,3 +566,7 @@ def evaluate(
     if out is not None:
         write_outputs(report, Path(out), cfg)
     return report
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -14,9 +14,59 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["learnability_gap", "markdown_tables", "paper_value", "summarise", "write_outputs"]
+__all__ = [
+    "git_state",
+    "learnability_gap",
+    "markdown_tables",
+    "paper_value",
+    "provenance",
+    "summarise",
+    "write_outputs",
+]
 
 _PAPER = Path(__file__).with_name("paper_results.json")
+
+
+def git_state(where: str | Path | None = None) -> dict[str, Any]:
+    """``{"commit", "dirty"}`` of the git checkout holding this code (``None`` outside one).
+
+    ``dirty`` says whether tracked files differ from the commit (untracked files are ignored).
+    """
+    import subprocess
+
+    here = Path(where) if where is not None else Path(__file__).resolve().parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(here), *args], capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    # an installed copy inside some other repository (e.g. a venv in a checkout) is not its code
+    tracked = where is not None or git("ls-files", "--error-unmatch", Path(__file__).name)
+    commit = git("rev-parse", "HEAD") if tracked is not None else None
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def provenance() -> dict[str, Any]:
+    """What produced a result besides its config: package versions, git commit, host, time."""
+    import platform
+    from datetime import datetime, timezone
+
+    from agents.checkpoint import package_versions
+
+    return {
+        "packages": package_versions(),
+        "git": git_state(),
+        "platform": platform.platform(),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def _column_value(row: dict[str, Any], column: str) -> Any:
@@ -244,7 +294,8 @@ def _plot_ablation(data: list[dict], dataset: str, metric: str, out: Path, plt: 
 
 
 def write_outputs(report: dict[str, Any], out: Path, cfg: Any) -> None:
-    """results.csv (one row per run), results.json (config + rows + tables), table.md, PNGs."""
+    """results.csv (one row per run), results.json (config, metadata: package versions and git
+    commit, rows, tables), table.md, PNGs."""
     out.mkdir(parents=True, exist_ok=True)
     rows = report["rows"]
     if rows:

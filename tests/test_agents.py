@@ -80,7 +80,9 @@ def test_sac_preset_has_the_papers_settings():
     assert model.batch_size == 64
     assert model.buffer_size == 1000
     assert model.learning_starts == 500
-    assert model.train_freq.frequency == 1 and model.gradient_steps == 1
+    # Algorithm 3: one episode of transitions, then one update per transition collected.
+    assert model.train_freq.frequency == 2 and model.train_freq.unit.value == "step"  # k − 1
+    assert model.gradient_steps == -1
     assert str(model.device) == "cpu"
     actor_layers = [m for m in model.actor.latent_pi if hasattr(m, "out_features")]
     assert [m.out_features for m in actor_layers] == [50]
@@ -117,9 +119,22 @@ def test_ppo_and_a2c_rollouts_fit_short_runs():
         assert hp["n_steps"] % 9 == 0 and hp["n_steps"] <= 150
 
 
-def test_off_policy_agents_do_one_update_per_transition():
-    assert default_hyperparameters("sac", n_envs=4)["gradient_steps"] == 4
-    assert default_hyperparameters("td3", n_envs=2)["gradient_steps"] == 2
+@pytest.mark.parametrize("n_envs", [1, 2])
+def test_off_policy_agents_do_one_update_per_transition(n_envs):
+    """After the warm-up, every transition collected buys exactly one gradient update, in
+    batches of one episode per env (Algorithm 3), whatever the number of parallel envs."""
+    from agents.training import meta_train
+
+    hp = {"learning_starts": 10, "batch_size": 8, "policy_kwargs.net_arch.pi": [8]}
+    result = meta_train(
+        "sac", ["toy-less"], total_timesteps=40, n_envs=n_envs, hyperparameters=hp,
+        env_kwargs={"n_estimators": 3}, tensorboard_log=None, eval_episodes=0,
+    )  # fmt: skip
+    model = result.agent.model
+    assert model.num_timesteps == result.metadata["timesteps"] == 40
+    # episodes of 2 steps; updates start with the first episode ending after step 10
+    first = next(t for t in range(2 * n_envs, 41, 2 * n_envs) if t > 10)
+    assert model._n_updates == 40 - first + 2 * n_envs
 
 
 def test_unknown_agent_and_bad_hyperparameter_are_clear():

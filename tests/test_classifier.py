@@ -163,7 +163,7 @@ class _BadSampler:
 )
 def test_a_sampler_with_a_bad_answer_is_named(data, answer, error):
     X, y = data
-    with pytest.raises(error, match="_BadSampler.predict must return"):
+    with pytest.raises(error, match=r"_BadSampler\.predict must return"):
         MesaClassifier(sampler=_BadSampler(answer), n_estimators=3).fit(X, y)
 
 

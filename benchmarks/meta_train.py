@@ -1,0 +1,134 @@
+"""How close is meta-training to its physical limit? (``python benchmarks/meta_train.py``)
+
+Meta-training (paper Algorithm 3) cannot cost less than its two parts done alone:
+
+- **env**: the same number of ``Mesa-v0`` steps (and the resets between episodes) with random
+  actions, no agent at all;
+- **agent**: the same SAC preset collecting the same number of transitions and doing the same
+  gradient updates on an environment that costs nothing (same spaces and episode length,
+  constant observations).
+
+The ratio ``meta-training ÷ (env + agent)`` is the overhead of running them together (callbacks,
+wrappers, thread contention). All three are measured side by side in one run, each ``--repeat``
+times, and the medians reported. Run it on an idle machine; with other jobs on the same two
+cores the numbers wander. Nothing here asserts a time: this is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+
+class FreeEnv(gym.Env):
+    """An env with ``Mesa-v0``'s spaces and episode length whose steps cost nothing."""
+
+    def __init__(self, obs_dim: int = 10, episode: int = 9) -> None:
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (obs_dim,), np.float32)
+        self.action_space = gym.spaces.Box(0.0, 1.0, (1,), np.float32)
+        self.episode = episode
+        self._obs = np.full(obs_dim, 0.1, np.float32)
+        self._t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._t = 0
+        return self._obs, {}
+
+    def step(self, action):
+        self._t += 1
+        return self._obs, float(action[0]), self._t >= self.episode, False, {"mu": 0.0}
+
+
+def _dataset(name: str) -> Any:
+    if name != "mammography-like":
+        return name
+    from sklearn.datasets import make_classification
+
+    # The shape of the paper's Mammography set: 11,183 rows, 6 features, IR ≈ 42.
+    return make_classification(
+        n_samples=11183, n_features=6, n_informative=4, weights=[42 / 43], random_state=0
+    )
+
+
+def time_env(dataset: Any, steps: int, seed: int = 0) -> float:
+    """Seconds for ``steps`` env steps (resets included) with random μ."""
+    from mesa_env import MesaEnv
+
+    env = MesaEnv(dataset=dataset)
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    env.reset(seed=seed)
+    for _ in range(steps):
+        _, _, terminated, _, _ = env.step(rng.random(1).astype(np.float32))
+        if terminated:
+            env.reset()
+    return time.perf_counter() - start
+
+
+def time_agent(steps: int, hp: dict[str, Any], seed: int = 0) -> float:
+    """Seconds for the SAC preset to collect ``steps`` transitions and train on a free env."""
+    from agents.sb3_agents import SB3Agent, rescale_env
+    from agents.training import torch_threads
+
+    with torch_threads(1):
+        agent = SB3Agent.create("sac", rescale_env(FreeEnv()), hp, steps, seed=seed)
+        start = time.perf_counter()
+        agent.learn(steps)
+        return time.perf_counter() - start
+
+
+def time_meta_train(dataset: Any, steps: int, hp: dict[str, Any], seed: int = 0) -> float:
+    """Seconds of ``meta_train`` (env steps + agent updates), as ``train_sampler.py`` runs it."""
+    from agents.training import meta_train
+
+    result = meta_train(
+        "sac",
+        [dataset],
+        total_timesteps=steps,
+        seed=seed,
+        hyperparameters=hp,
+        tensorboard_log=None,
+        eval_episodes=0,
+    )
+    return result.metadata["train_seconds"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print meta-training time, its two parts alone, and the ratio, per dataset."""
+    from agents.sb3_agents import default_hyperparameters
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["digits", "mammography-like"])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--hp", action="append", default=[], help="preset override key=value (JSON value)"
+    )
+    args = parser.parse_args(argv)
+    from agents.training import parse_override
+
+    hp = default_hyperparameters("sac")
+    hp.update(dict(parse_override(text) for text in args.hp))
+    print(f"SAC preset, {args.steps} steps, medians of {args.repeat}; overrides {args.hp or '-'}")
+    print("| dataset | meta-training s | env alone s | agent alone s | limit s | ratio |")
+    print("|---|---|---|---|---|---|")
+    for name in args.datasets:
+        data = _dataset(name)
+        full, env, agent = [], [], []
+        for r in range(args.repeat):  # interleaved, so drift hits all three alike
+            full.append(time_meta_train(data, args.steps, hp, seed=r))
+            env.append(time_env(data, args.steps, seed=r))
+            agent.append(time_agent(args.steps, hp, seed=r))
+        f, e, a = (statistics.median(v) for v in (full, env, agent))
+        print(f"| {name} | {f:.2f} | {e:.2f} | {a:.2f} | {e + a:.2f} | {f / (e + a):.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
