@@ -31,6 +31,7 @@ test: $(BIN)/activate
 
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/env_step.py
+	$(BIN)/python benchmarks/meta_train.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

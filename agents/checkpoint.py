@@ -1,31 +1,53 @@
 """Checkpoints that describe themselves (STYLE §10): ``NAME.zip`` + ``NAME.json`` +
-``NAME.sampler.pt``.
+``NAME.sampler.pt`` (+ ``NAME.replay.pkl``).
 
 - ``NAME.zip``: SB3's full checkpoint (optimizer state, for ``--resume``). Trusted files only.
 - ``NAME.replay.pkl``: the replay buffer of off-policy agents, for ``--resume``. Trusted only.
 - ``NAME.json``: algorithm, hyper-parameters, environment settings, training data, timesteps,
-  seed, package versions and a summary of the training curve.
+  seed, package versions and a summary of the training curve; and the manifest of the set.
 - ``NAME.sampler.pt``: the policy weights and the same metadata, safe to share and load.
-Every file is written to a temporary name first and renamed into place.
+
+Every file is written atomically (a unique temporary file renamed into place), but a set of
+files cannot be renamed at once. So the set is tied together: each write gets a fresh
+``checkpoint_id`` (in the JSON and the sampler's metadata), the JSON is written last and lists
+the SHA-256 of every other file (``"files"``), and readers check them: ``read_metadata``
+(hence ``--resume``) checks every file, ``load_sampler`` the sampler. A fault between files
+leaves the previous JSON beside newer files, which is then refused with the file named.
+Checkpoints written before manifests existed have no ``"files"`` and are not checked.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
+import uuid
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from agents.sampler_file import SAMPLER_SUFFIX, atomic_write, write_sampler_file
+from agents.sampler_file import (
+    SAMPLER_SUFFIX,
+    atomic_write,
+    file_sha256,
+    sampler_writer,
+    weights_sha256,
+)
 
-__all__ = ["checkpoint_paths", "package_versions", "read_metadata", "write_checkpoint"]
+__all__ = [
+    "check_sampler_in_checkpoint",
+    "checkpoint_paths",
+    "package_versions",
+    "read_metadata",
+    "verify_checkpoint",
+    "write_checkpoint",
+]
 
 _PACKAGES = (
     "mesa-gym", "numpy", "scikit-learn", "imbalanced-learn", "gymnasium", "stable-baselines3",
     "sb3-contrib", "torch",
 )  # fmt: skip
+#: The files a manifest covers, by their key in :func:`checkpoint_paths`.
+_MEMBERS = ("model", "replay", "sampler")
 
 
 def package_versions() -> dict[str, str]:
@@ -54,36 +76,120 @@ def checkpoint_paths(stem: str | Path) -> dict[str, Path]:
     }
 
 
-def read_metadata(stem: str | Path) -> dict[str, Any]:
-    """Read a checkpoint's JSON metadata, with a clear error when it is missing or broken."""
-    path = checkpoint_paths(stem)["metadata"]
+def _load_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint metadata {str(path)!r} does not exist")
     try:
-        return json.loads(path.read_text())
+        metadata = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"checkpoint metadata {path} is not valid JSON: {exc}") from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"checkpoint metadata {path} is malformed: not a JSON object")
+    return metadata
 
 
-def _atomic_save(path: Path, save: Any) -> None:
-    """``save(tmp_path)`` then rename: SB3's savers take paths (and keep their suffix)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+def _manifest(json_path: Path, metadata: dict[str, Any]) -> dict[str, str] | None:
+    """``{member: sha256}`` from the JSON's ``"files"``; None for a checkpoint without one."""
+    files = metadata.get("files")
+    if files is None:
+        return None
+    ok = isinstance(files, dict) and all(
+        key in _MEMBERS and isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+        for key, entry in files.items()
+    )
+    if not ok:
+        raise ValueError(
+            f"checkpoint metadata {json_path} is malformed: 'files' must map "
+            f"{'/'.join(_MEMBERS)} to {{'name': ..., 'sha256': ...}}"
+        )
+    return {key: entry["sha256"] for key, entry in files.items()}
+
+
+def _mixed(json_path: Path, file: Path, why: str) -> ValueError:
+    """The error for a file that is not the one the checkpoint's JSON lists."""
+    stem = json_path.with_suffix("")
+    if why == "missing":
+        return ValueError(
+            f"checkpoint {stem} is incomplete: {file} is missing, yet {json_path.name} lists it"
+        )
+    return ValueError(
+        f"checkpoint {stem} is a mixed set: {file} {why} {json_path.name} lists. A write was "
+        "interrupted between files, or another run or person replaced one; write the "
+        "checkpoint again"
+    )
+
+
+def verify_checkpoint(stem: str | Path, metadata: dict[str, Any] | None = None) -> None:
+    """Check every file of a checkpoint against the SHA-256 its JSON lists (if it lists any).
+
+    A listed file that is missing or differs, or a model/replay/sampler file present but not
+    listed, is a ValueError naming that file.
+    """
+    paths = checkpoint_paths(stem)
+    json_path = paths["metadata"]
+    metadata = _load_json(json_path) if metadata is None else metadata
+    manifest = _manifest(json_path, metadata)
+    if manifest is None:  # written before checkpoints carried a manifest
+        return
+    for member in _MEMBERS:
+        path = paths[member]
+        if member not in manifest:
+            if path.is_file():
+                raise _mixed(json_path, path, "is not among the files")
+        elif not path.is_file():
+            raise _mixed(json_path, path, "missing")
+        elif file_sha256(path) != manifest[member]:
+            raise _mixed(json_path, path, "differs (SHA-256) from the file")
+
+
+def read_metadata(stem: str | Path, verify: bool = True) -> dict[str, Any]:
+    """Read a checkpoint's JSON metadata, with a clear error when it is missing or broken.
+
+    With ``verify`` (the default; ``--resume`` relies on it) every file of the checkpoint must
+    be the one the JSON lists: see :func:`verify_checkpoint`.
+    """
+    path = checkpoint_paths(stem)["metadata"]
+    metadata = _load_json(path)
+    if verify:
+        verify_checkpoint(stem, metadata)
+    return metadata
+
+
+def check_sampler_in_checkpoint(sampler: Path, digest: str, metadata: dict[str, Any]) -> None:
+    """Refuse a sampler file that is not the one the checkpoint JSON beside it lists.
+
+    ``digest`` is the sampler file's SHA-256. Nothing to check without a JSON, or with one
+    from before manifests; an unreadable JSON is left to :func:`read_metadata` to report.
+    """
+    json_path = checkpoint_paths(sampler)["metadata"]
+    if not json_path.is_file():
+        return
     try:
-        save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        checkpoint = _load_json(json_path)
+        manifest = _manifest(json_path, checkpoint)
+    except (OSError, ValueError):
+        return
+    if manifest is None or manifest.get("sampler") == digest:
+        return
+    ids = (metadata.get("checkpoint_id"), checkpoint.get("checkpoint_id"))
+    why = (
+        "differs (SHA-256) from the sampler" if "sampler" in manifest else "is not among the files"
+    )
+    error = _mixed(json_path, sampler, why)
+    if all(ids):
+        error = ValueError(f"{error} (sampler of checkpoint {ids[0]}, JSON of {ids[1]})")
+    raise error
 
 
 def write_checkpoint(agent: Any, stem: str | Path, metadata: dict[str, Any]) -> dict[str, Path]:
-    """Write every file of the checkpoint atomically; return their paths."""
+    """Write every file of the checkpoint atomically, the JSON manifest last; return the paths.
+
+    Files of an earlier checkpoint of the same name that this one does not have (a replay
+    buffer, an SB3 zip) are removed, so the set on disk is exactly the one the JSON lists.
+    """
     paths = checkpoint_paths(stem)
     policy: dict[str, Any]
     if hasattr(agent, "model"):  # an SB3 agent
-        _atomic_save(paths["model"], agent.save)
-        if getattr(agent.model, "replay_buffer", None) is not None:
-            _atomic_save(paths["replay"], agent.model.save_replay_buffer)
         obs_dim = int(agent.model.observation_space.shape[0])
         policy = {"kind": "sb3", "policy_kwargs": agent.policy_kwargs(), "obs_dim": obs_dim}
         state = agent.actor_state_dict()
@@ -97,8 +203,20 @@ def write_checkpoint(agent: Any, stem: str | Path, metadata: dict[str, Any]) -> 
         "algo": agent.algo,
         "policy": policy,
         "versions": package_versions(),
+        "checkpoint_id": uuid.uuid4().hex,
+        "weights_sha256": weights_sha256(state),
     }
-    text = json.dumps(metadata, indent=2, default=str).encode()
+    digests: dict[str, str] = {}
+    if hasattr(agent, "model"):
+        # SB3 writes to an open file as to a path (and then adds no suffix).
+        digests["model"] = atomic_write(paths["model"], agent.model.save)
+        if getattr(agent.model, "replay_buffer", None) is not None:
+            digests["replay"] = atomic_write(paths["replay"], agent.model.save_replay_buffer)
+    digests["sampler"] = atomic_write(paths["sampler"], sampler_writer(metadata, state))
+    files = {k: {"name": paths[k].name, "sha256": digest} for k, digest in digests.items()}
+    text = json.dumps({**metadata, "files": files}, indent=2, default=str).encode()
     atomic_write(paths["metadata"], lambda handle: handle.write(text))
-    write_sampler_file(paths["sampler"], metadata, state)
-    return {k: p for k, p in paths.items() if p.is_file()}
+    for member in _MEMBERS:
+        if member not in digests:
+            paths[member].unlink(missing_ok=True)
+    return {k: p for k, p in paths.items() if k in digests or k == "metadata"}

@@ -70,7 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--dataset",
         action="append",
-        help="task name or CSV path; repeat for cross-task meta-training (default digits)",
+        help="task name, CSV path or task suite (e.g. keel-train-fit); repeat for cross-task "
+        "meta-training (default digits)",
     )
     parser.add_argument("--total-timesteps", type=_positive_int, default=1500)
     for flag, _, kind, text in _RUN_FLAGS:
@@ -129,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; bad input ends with a one-line error and exit status 2."""
     args = parse_args(argv)
     from agents.training import meta_train, resolve_run, run_name
+    from mesa_env.suites import expand_suites
 
-    datasets = args.dataset or ["digits"]
+    datasets = expand_suites(args.dataset or ["digits"])
     env_kwargs = {
         "n_estimators": args.n_estimators,
         "n_bins": args.n_bins,

@@ -175,7 +175,16 @@ def run_name(
     import hashlib
     import json
 
-    tasks = "+".join(Path(d).stem if isinstance(d, str) else "arrays" for d in datasets)
+    from mesa_env.suites import TASK_SUITES
+
+    names = [Path(d).stem if isinstance(d, str) else "arrays" for d in datasets]
+    suites = [s for s, tasks in TASK_SUITES.items() if list(tasks) == list(datasets)]
+    if suites:
+        tasks = suites[0]
+    elif len(names) > 3:  # keep file names short: the first task and a count
+        tasks = f"{names[0].removeprefix('keel:')}+{len(names) - 1}more"
+    else:
+        tasks = "+".join(n.removeprefix("keel:") for n in names)
     name = f"{algo}_{tasks}_seed{seed}"
     defaults = env_settings(**({} if is_learning(algo) else {"reward_scale": 1.0}))
     preset = default_hyperparameters(algo) if is_learning(algo) else {}

@@ -29,6 +29,7 @@ __all__ = [
     "KEEL_SETS",
     "MIN_SUITE_MINORITY",
     "TASK_SUITES",
+    "expand_suites",
     "list_keel_datasets",
     "suite",
 ]
@@ -189,3 +190,15 @@ def suite(name: str) -> list[str]:
     if name not in TASK_SUITES:
         raise KeyError(f"unknown suite {name!r}; suites: {', '.join(TASK_SUITES)}")
     return list(TASK_SUITES[name])
+
+
+def expand_suites(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Dataset names with every suite name (``keel-test``, …) replaced by its tasks, in order.
+
+    What ``--dataset``/``--datasets`` of both scripts accept: ``keel-train-fit digits`` is the
+    46 fit tasks and digits.
+    """
+    out: list[str] = []
+    for name in names:
+        out.extend(TASK_SUITES[name] if isinstance(name, str) and name in TASK_SUITES else [name])
+    return out

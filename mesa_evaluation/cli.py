@@ -43,7 +43,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--datasets",
         nargs="+",
         default=["digits", "toy-less", "toy-mid", "toy-highly"],
-        help="names or CSV paths (any the environment accepts)",
+        help="names, CSV paths or task suites (keel-train-fit, keel-train-valid, keel-test, …)",
+    )
+    parser.add_argument(
+        "--samplers",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="sampler files to add as methods sampler:FILE (applied zero-shot)",
     )
     parser.add_argument("--runs", type=int, default=10, help="repeated splits (bcwf: ×10 runs)")
     parser.add_argument("--seed", type=int, default=0, help="base seed of the repeated runs")
@@ -95,19 +102,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _methods(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """``--methods`` (or the experiment's list) plus one ``sampler:FILE`` per ``--samplers``."""
+    if not args.samplers:
+        return tuple(args.methods) if args.methods else None
+    from mesa_evaluation.protocol import EXPERIMENTS
+
+    base = args.methods or EXPERIMENTS[args.experiment].methods
+    return (*base, *(f"sampler:{path}" for path in args.samplers))
+
+
 def config(args: argparse.Namespace) -> Any:
     """The :class:`~mesa_evaluation.protocol.EvalConfig` the parsed flags ask for."""
+    from mesa_env.suites import expand_suites
     from mesa_evaluation.protocol import EvalConfig
 
     return EvalConfig(
         experiment=args.experiment,
-        datasets=tuple(args.datasets),
+        datasets=tuple(expand_suites(args.datasets)),
         runs=args.runs,
         seed=args.seed,
         ks=args.k,
         noises=args.noise,
         learners=args.learners,
-        methods=args.methods,
+        methods=_methods(args),
         metrics=args.metrics,
         checkpoint=args.checkpoint,
         meta_train=args.meta_train,

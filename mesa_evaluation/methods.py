@@ -4,7 +4,8 @@ Names:
 - ``mesa``: MESA with the split's sampler (a checkpoint, one meta-trained on the split, or the
   shipped default); ``mesa-random-policy``: a randomly initialised SAC actor (Table 6);
   ``constant-<μ>`` and ``random-mu``: MESA's meta-sampling driven by reference policies;
-  ``tuned-constant``: μ picked from a grid on the validation split (no RL).
+  ``tuned-constant``: μ picked from a grid on the validation split (no RL);
+  ``sampler:<file>``: a sampler file (e.g. meta-trained on ``keel-train``) applied zero-shot.
 - the ensemble baselines of ``mesa_baselines.BASELINES`` (``spe``, ``cascade``, ``rusboost``, …);
 - ``adaboost150``, ``bagging150``, ``hem-adaboost``, ``bcwf-h``, ``bcwf-s``, ``rusboost-15x10``,
   ``easyensemble-15x10``, ``spe-15x10``: the second seed's setup (Zhao et al. 2023);
@@ -21,6 +22,7 @@ import numpy as np
 from mesa_baselines.learners import make_base_learner
 
 __all__ = [
+    "METHOD_PREFIXES",
     "RESAMPLERS",
     "VALIDATION_METHODS",
     "FitResult",
@@ -55,13 +57,16 @@ TUNED_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: protocol every other method trains on the whole 85 % instead.
 VALIDATION_METHODS: frozenset[str] = frozenset(
     {"mesa", "mesa-random-policy", "random-mu", "tuned-constant", "tuned-schedule", "constant-",
-     "mesa@"}
+     "mesa@", "sampler:"}
 )  # fmt: skip
+#: Prefixes of the parametrised method names (``constant-0.75``, ``mesa@digits``,
+#: ``sampler:checkpoints/x.sampler.pt``: a sampler file applied zero-shot).
+METHOD_PREFIXES: tuple[str, ...] = ("constant-", "mesa@", "sampler:")
 
 
 def uses_validation(name: str) -> bool:
     """Whether method ``name`` reads the validation split (see :data:`VALIDATION_METHODS`)."""
-    prefixes = tuple(m for m in VALIDATION_METHODS if m.endswith(("-", "@")))
+    prefixes = tuple(m for m in VALIDATION_METHODS if m.endswith(("-", "@", ":")))
     return name in VALIDATION_METHODS or name.startswith(prefixes)
 
 
@@ -111,7 +116,21 @@ def _mesa_sampler(name: str, context: dict[str, Any], seed: int) -> Any:
         return RandomPolicy(seed)
     if name.startswith("constant-"):
         return ConstantPolicy(float(name.split("-", 1)[1]))
+    if name.startswith("sampler:"):
+        return load_file_sampler(name.split(":", 1)[1])
     raise ValueError(f"unknown MESA variant {name!r}")
+
+
+_FILE_SAMPLERS: dict[str, Any] = {}
+
+
+def load_file_sampler(path: str) -> Any:
+    """The sampler file at ``path`` (``sampler:<path>`` methods), loaded once per process."""
+    if path not in _FILE_SAMPLERS:
+        from agents.sampler_file import load_sampler
+
+        _FILE_SAMPLERS[path] = load_sampler(path)
+    return _FILE_SAMPLERS[path]
 
 
 def _zhao_method(name: str, seed: int) -> Any:

@@ -72,6 +72,13 @@ _RESAMPLE = ("none", "randomundersampler", "nearmiss", "neighbourhoodcleaningrul
              "editednearestneighbours", "tomeklinks", "allknn", "onesidedselection",
              "randomoversampler", "smote", "adasyn", "borderlinesmote", "smoteenn",
              "smotetomek", "mesa")  # fmt: skip
+#: What a new sampler must beat on a suite: non-learned samplers and the under-sampling
+#: ensembles; learned samplers join as ``sampler:<file>`` (``--samplers``).
+REFERENCE_METHODS = (
+    "random-mu", "constant-0.0", "constant-0.25", "constant-0.5", "constant-0.75",
+    "constant-1.0", "tuned-constant", "tuned-schedule", "spe", "cascade", "underbagging",
+    "rusboost",
+)  # fmt: skip
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for e in (
@@ -133,6 +140,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             "k",
             split="85/15",
             metrics=("balanced_accuracy", "f1", "gmean", "rocauc"),
+        ),
+        Experiment(
+            "reference",
+            "Reference scores on a task suite (docs/reference-scores.md): IQM, mean, mean rank",
+            REFERENCE_METHODS,
+            "k",
         ),
     )
 }
@@ -196,12 +209,10 @@ class EvalConfig:
         if bad:
             raise ValueError(f"unknown base learner(s) {bad}; choose from {BASE_LEARNERS}")
         out.meta_env = _checked_env(self.meta_env)
-        from mesa_evaluation.methods import method_names
+        from mesa_evaluation.methods import METHOD_PREFIXES, method_names
 
         known = method_names()
-        unknown = [
-            m for m in out.methods if m not in known and not m.startswith(("constant-", "mesa@"))
-        ]
+        unknown = [m for m in out.methods if m not in known and not m.startswith(METHOD_PREFIXES)]
         if unknown:
             raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(known)}")
         _check_warm_up(out)
@@ -434,7 +445,14 @@ def preflight(cfg: EvalConfig, out: str | Path | None = None) -> None:
                 f"output folder {str(folder)!r} is not a writable folder ({error}); nothing was run"
             ) from error
     from mesa_env.data import make_task
+    from mesa_evaluation.methods import load_file_sampler
 
+    for method in cfg.methods:
+        if method.startswith("sampler:"):
+            try:
+                load_file_sampler(method.split(":", 1)[1])
+            except (OSError, ValueError) as error:
+                raise PreflightError(f"method {method!r}: {error}; nothing was run") from error
     sources = [m.split("@", 1)[1] for m in cfg.methods if m.startswith("mesa@")]
     sources = [s for s in sources if s not in ("self", "50%", "10%")]
     for name in dict.fromkeys([*cfg.datasets, *sources]):

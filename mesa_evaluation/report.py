@@ -149,6 +149,10 @@ def markdown_tables(report: dict[str, Any]) -> str:
     from mesa_evaluation.protocol import EXPERIMENTS
 
     cfg = report["config"]
+    if cfg["experiment"] == "reference":  # a suite: aggregate across tasks, then per task
+        from mesa_evaluation.aggregate import suite_markdown, suite_summary
+
+        return "\n\n".join(suite_markdown(suite_summary(report["rows"], m)) for m in cfg["metrics"])
     column = EXPERIMENTS[cfg["experiment"]].column
     out = []
     for metric in cfg["metrics"]:

@@ -193,3 +193,21 @@ def test_boolean_overrides_parse_as_booleans(text, value):
     from agents.training import parse_override
 
     assert parse_override(f"progress_obs={text}") == ("progress_obs", value)
+
+
+def test_resume_without_tensorboard_leaves_no_log_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    from agents.training import meta_train
+
+    stem = tmp_path / "ck" / "run"
+    common = {"tensorboard_log": None, "eval_episodes": 0}
+    hp = {"learning_starts": 10, "batch_size": 8}
+    meta_train("sac", ["toy-less"], 18, hyperparameters=hp, save=stem, **common)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where SB3 would put SB3-<date>/
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    result = meta_train("sac", total_timesteps=9, resume=stem, save=stem, **common)
+    assert result.metadata["timesteps"] == 27
+    assert list(scratch.iterdir()) == []
