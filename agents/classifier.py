@@ -50,6 +50,12 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         the meta-state, when ``fit`` gets no ``eval_set``.
     random_state : int, RandomState or None
         Seeds the validation split, the subsets and the base learners.
+    refit : bool
+        ``False`` (the paper): members train on the training part only; the validation part
+        only feeds the meta-state and reward. ``True``: after the episode, the ensemble is
+        rebuilt on training + validation rows by replaying the chosen ``mu_`` through the same
+        meta-sampling (Algorithm 1) with the same episode seed, so the validation rows also
+        train the members (the meta-state of the replay is not read; μ is not re-chosen).
 
     Attributes
     ----------
@@ -69,6 +75,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         histogram: str | None = None,
         validation_size: float = 0.2,
         random_state: Any = None,
+        refit: bool = False,
     ) -> None:
         self.sampler = sampler
         self.estimator = estimator
@@ -78,6 +85,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         self.histogram = histogram
         self.validation_size = validation_size
         self.random_state = random_state
+        self.refit = refit
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -171,6 +179,14 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
             sampler.random_state = episode_seed
             sampler.fit_env(env)
         _, mus = run_episode(env, sampler, seed=episode_seed)  # Algorithm 2
+        if self.refit:  # same μ sequence and seed, now sampling from training + validation
+            env = MesaEnv(
+                dataset=(np.vstack([X_tr, X_va]), np.concatenate([y_tr, y_va]), X_va, y_va),
+                base_estimator=self.estimator,
+                n_estimators=self.n_estimators,
+                **settings,
+            )
+            run_episode(env, _ReplayPolicy(mus), seed=episode_seed)
         self.sampler_ = sampler
         self.estimators_ = list(env.ensemble.estimators)
         self.mu_ = np.asarray(mus)
@@ -200,3 +216,21 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         """The label with the higher mean probability."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class _ReplayPolicy:
+    """Answers a fixed μ sequence, one per step (``refit=True`` replays the sampler's choices)."""
+
+    def __init__(self, mus: list[float]) -> None:
+        self.mus = list(mus)
+        self._step = 0
+
+    def reset_episode(self) -> None:
+        """Start again from the first μ."""
+        self._step = 0
+
+    def predict(self, obs: Any, deterministic: bool = True) -> tuple[np.ndarray, None]:
+        """The next μ of the sequence, whatever the observation."""
+        mu = self.mus[self._step]
+        self._step += 1
+        return np.array([mu], dtype=np.float32), None

@@ -149,10 +149,13 @@ def markdown_tables(report: dict[str, Any]) -> str:
     from mesa_evaluation.protocol import EXPERIMENTS
 
     cfg = report["config"]
-    if cfg["experiment"] == "reference":  # a suite: aggregate across tasks, then per task
+    practitioner = cfg["experiment"] == "practitioner"
+    timing = [_fit_seconds_markdown(report["rows"])] if practitioner and report["rows"] else []
+    if cfg["experiment"] == "reference" or (practitioner and len(cfg["datasets"]) > 8):  # a suite
         from mesa_evaluation.aggregate import suite_markdown, suite_summary
 
-        return "\n\n".join(suite_markdown(suite_summary(report["rows"], m)) for m in cfg["metrics"])
+        tables = [suite_markdown(suite_summary(report["rows"], m)) for m in cfg["metrics"]]
+        return "\n\n".join([*tables, *timing])  # aggregate across tasks, then per task
     column = EXPERIMENTS[cfg["experiment"]].column
     out = []
     for metric in cfg["metrics"]:
@@ -190,6 +193,7 @@ def markdown_tables(report: dict[str, Any]) -> str:
         out.append("\n".join(lines))
     if report["tables"].get("gap"):
         out.append(_gap_markdown(report["tables"]["gap"], cfg["metrics"][0]))
+    out.extend(timing)
     sizes = report["tables"]["n_training_samples"]
     if cfg["experiment"] in ("oversampling", "resampling"):
         lines = ["### training instances used (mean)", ""]
@@ -202,6 +206,20 @@ def markdown_tables(report: dict[str, Any]) -> str:
             )
         out.append("\n".join(lines))
     return "\n\n".join(out)
+
+
+def _fit_seconds_markdown(rows: list[dict[str, Any]]) -> str:
+    """Fit seconds per method: mean over every task and split, median, and the largest."""
+    seconds: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        seconds[row["method"]].append(float(row["fit_seconds"]))
+    lines = ["### fit seconds per method (wall clock, every task × split)", ""]
+    lines += ["| method | mean | median | max |", "|---|---|---|---|"]
+    for method, values in seconds.items():
+        lines.append(
+            f"| {method} | {np.mean(values):.3f} | {np.median(values):.3f} | {np.max(values):.3f} |"
+        )
+    return "\n".join(lines)
 
 
 def _gap_markdown(gap: dict[str, Any], metric: str) -> str:

@@ -171,3 +171,31 @@ def test_agents_package_exports_the_classifier():
     import agents
 
     assert agents.MesaClassifier is MesaClassifier
+
+
+# ---------------------------------------------------------------- refit on train + validation
+def test_refit_replays_the_chosen_mu_on_train_plus_validation(data):
+    X, y = data
+    X_tr, y_tr, X_va, y_va = X[:400], y[:400], X[400:], y[400:]
+    plain = MesaClassifier(random_state=0).fit(X_tr, y_tr, eval_set=(X_va, y_va))
+    refit = MesaClassifier(random_state=0, refit=True).fit(X_tr, y_tr, eval_set=(X_va, y_va))
+    again = MesaClassifier(random_state=0, refit=True).fit(X_tr, y_tr, eval_set=(X_va, y_va))
+    # the sampler's episode is the same; only the members are rebuilt
+    np.testing.assert_array_equal(refit.mu_, plain.mu_)
+    assert len(refit.estimators_) == len(plain.estimators_) == 10
+    # every member trained on a balanced subset of the combined data: 2 × all minority rows
+    rows = {int(m.tree_.n_node_samples[0]) for m in refit.estimators_}
+    assert rows == {2 * int(y_tr.sum() + y_va.sum())}
+    assert {int(m.tree_.n_node_samples[0]) for m in plain.estimators_} == {2 * int(y_tr.sum())}
+    np.testing.assert_array_equal(refit.predict_proba(X), again.predict_proba(X))
+    assert not np.array_equal(refit.predict_proba(X), plain.predict_proba(X))
+
+
+def test_refit_sees_validation_rows_it_never_saw_before(data):
+    """With refit, a validation minority row is in every member's training subset."""
+    X, y = data
+    X_tr, y_tr, X_va, y_va = X[:400], y[:400], X[400:], y[400:]
+    clf = MesaClassifier(random_state=1, refit=True).fit(X_tr, y_tr, eval_set=(X_va, y_va))
+    minority_valid = X_va[y_va == 1]
+    # full-depth trees fit their training rows: the validation minority is predicted at 1
+    np.testing.assert_allclose(clf.predict_proba(minority_valid)[:, 1], 1.0)
