@@ -1,39 +1,15 @@
-"""The one interface every sampler agent shares, learning or not.
+"""What every sampler's ``predict`` shares: observations in, μ ∈ [0, 1] out.
 
-``predict`` always answers in the environment's own action space, μ ∈ [0, 1], whatever the
-agent uses internally (SB3 agents act on [−1, 1]); scripts and evaluation never need to know which
-agent they hold.
+Every agent (SB3 learners, reference policies, loaded sampler files) answers in the
+environment's own action space, μ ∈ [0, 1], whatever it uses internally (SB3 agents act on
+[−1, 1]), for one observation or a batch; this module holds the batching they share.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
 import numpy as np
 
-__all__ = ["Agent", "as_batch"]
-
-
-@runtime_checkable
-class Agent(Protocol):
-    """What ``train_sampler.py``, ``evaluate.py`` and ``MesaClassifier`` rely on."""
-
-    algo: str
-
-    def learn(self, total_timesteps: int, **kwargs: Any) -> Agent:
-        """Meta-train for ``total_timesteps`` environment steps (a no-op for fixed policies)."""
-        ...
-
-    def predict(
-        self, observation: np.ndarray, deterministic: bool = True
-    ) -> tuple[np.ndarray, None]:
-        """μ for one observation (shape (1,)) or a batch (shape (n, 1)), SB3-style tuple."""
-        ...
-
-    def save(self, path: str | Path) -> None:
-        """Write the agent so that ``load`` restores the same actions."""
-        ...
+__all__ = ["as_batch"]
 
 
 def as_batch(observation: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-__all__ = ["MesaTensorboardCallback"]
+__all__ = ["TrainingMonitorCallback"]
 
 
-class MesaTensorboardCallback(BaseCallback):
+class TrainingMonitorCallback(BaseCallback):
     """Log MESA's per-episode scores and the sampler's μ; keep a summary for checkpoints."""
 
     def __init__(self, reward_scale: float = 1.0, figure_every: int = 20, window: int = 20):

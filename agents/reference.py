@@ -47,14 +47,6 @@ class ReferencePolicy:
         """Write the parameters as JSON."""
         Path(path).write_text(json.dumps({"algo": self.algo, "params": self.params()}))
 
-    @classmethod
-    def load(cls, path: str | Path) -> ReferencePolicy:
-        """Read what :meth:`save` wrote."""
-        data = json.loads(Path(path).read_text())
-        if data.get("algo") != cls.algo:
-            raise ValueError(f"{path} holds a {data.get('algo')!r} policy, not {cls.algo!r}")
-        return cls(**data["params"])
-
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"

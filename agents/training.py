@@ -297,7 +297,7 @@ def _train_sb3(
     verbose: int,
 ) -> tuple[Any, Any, float]:
     """Build (or load) the SB3 agent, meta-train it; return it, the callback and the seconds."""
-    from agents.callbacks import MesaTensorboardCallback
+    from agents.callbacks import TrainingMonitorCallback
 
     done_before = int(previous.get("timesteps", 0))
     venv = build_vec_env(datasets, settings, base_estimator, n_envs, seed)
@@ -319,7 +319,7 @@ def _train_sb3(
                 tensorboard_log=tensorboard_log,
                 verbose=verbose,
             )
-        callback = MesaTensorboardCallback(reward_scale=settings["reward_scale"])
+        callback = TrainingMonitorCallback(reward_scale=settings["reward_scale"])
         start = time.perf_counter()
         agent.learn(
             total_timesteps,

@@ -106,6 +106,11 @@ class Task:
 
 # --------------------------------------------------------------------------- input checks
 def _as_2d_float(X: Any, what: str = "X") -> np.ndarray:
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{what} is a scipy sparse matrix ({type(X).__name__}); the environment works on "
+            f"dense features (every split is stacked for one predict_proba): pass {what}.toarray()"
+        )
     if hasattr(X, "to_numpy"):  # pandas DataFrame / Series
         X = X.to_numpy()
     try:
@@ -232,10 +237,88 @@ def _fetch_imblearn(name: str) -> tuple[np.ndarray, np.ndarray]:
     return bunch.data.astype(np.float64), bunch.target
 
 
+#: Delimiters a CSV file may use; the first line(s) decide which (``csv.Sniffer``).
+CSV_DELIMITERS = ",;\t|"
+_CSV_SAMPLE_BYTES = 64 * 1024
+
+
+def _check_csv_path(path: Path) -> None:
+    """A clear error for a path that is not a readable file."""
+    if path.is_dir():
+        raise IsADirectoryError(f"dataset path {str(path)!r} is a directory, not a CSV file")
+    if not path.is_file():
+        raise FileNotFoundError(f"dataset file {str(path)!r} does not exist")
+
+
+def _csv_layout(path: Path) -> tuple[str, bool]:
+    """``(delimiter, has_header)`` of a CSV file, from its first 64 KiB.
+
+    The delimiter is sniffed among ``CSV_DELIMITERS`` (``","`` when undecidable). The first row
+    is a header unless every field of it parses as a number: then it is data, except when it is
+    exactly ``0, 1, …, n−1`` (the column names ``pandas.DataFrame(X).to_csv()`` writes).
+    Binary content (NUL bytes, not UTF-8) is refused with a ``ValueError``.
+    """
+    import codecs
+    import csv
+
+    with path.open("rb") as handle:
+        raw = handle.read(_CSV_SAMPLE_BYTES)
+        truncated = bool(handle.read(1))
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(raw, final=not truncated)
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise ValueError(
+            f"dataset file {str(path)!r} is not a UTF-8 text CSV file (binary content); "
+            "export it as CSV (features and a label column)"
+        )
+    lines = [line for line in text.splitlines() if line.strip()]
+    if truncated and len(lines) > 1:
+        lines = lines[:-1]  # the sample may end inside a line
+    if not lines:
+        raise ValueError(f"dataset file {str(path)!r} is empty")
+    sample = "\n".join(lines[:50])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ","
+    first = next(csv.reader([lines[0]], delimiter=delimiter))
+    numeric = all(_is_number(field) for field in first)
+    default_names = [field.strip() for field in first] == [str(i) for i in range(len(first))]
+    return delimiter, not numeric or default_names
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
 def _load_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of a CSV file: label column ``label`` if present, else the last.
+
+    See :func:`_csv_layout` for the delimiter and the header row; a file without a header row
+    (its first row all numbers) is read whole, its last column being the label.
+    """
     import pandas as pd
 
-    frame = pd.read_csv(path)
+    _check_csv_path(path)
+    delimiter, has_header = _csv_layout(path)
+    try:
+        frame = pd.read_csv(path, sep=delimiter, header=0 if has_header else None)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(
+            f"could not read dataset file {str(path)!r} as a {delimiter!r}-separated CSV: {exc}"
+        ) from None
+    if frame.shape[1] < 2:
+        raise ValueError(
+            f"dataset file {str(path)!r} has {frame.shape[1]} column(s) with delimiter "
+            f"{delimiter!r}; it needs feature columns and a label column, separated by one of "
+            f"{list(CSV_DELIMITERS)}"
+        )
     label = "label" if "label" in frame.columns else frame.columns[-1]
     return _as_2d_float(frame.drop(columns=[label]), f"features of {path}"), frame[label].to_numpy()
 
@@ -246,8 +329,9 @@ def load_dataset(source: Any) -> tuple[np.ndarray, np.ndarray, str]:
     Names: ``"digits"`` (sklearn's bundled digits, 8 vs rest, IR ≈ 9), ``"digits-0"`` …
     ``"digits-9"`` (one digit vs rest), ``"breast_cancer"`` (UCI wdbc, malignant vs benign),
     ``"toy-less"``/``"toy-mid"``/``"toy-highly"`` (paper Fig. 3), and the 27 names of
-    imbalanced-learn's ``fetch_datasets`` (cache first, then download). A CSV's label column is
-    ``label`` if present, else the last column. Labels are returned as given.
+    imbalanced-learn's ``fetch_datasets`` (cache first, then download), and ``"keel:<name>"``
+    (the 100 KEEL sets, ``mesa_env.list_keel_datasets()``; ``docs/keel.md``). A CSV's label
+    column is ``label`` if present, else the last column. Labels are returned as given.
     """
     if isinstance(source, tuple) and len(source) == 2:
         X, y = check_X_y(*source)
@@ -256,8 +340,6 @@ def load_dataset(source: Any) -> tuple[np.ndarray, np.ndarray, str]:
         isinstance(source, str) and (source.lower().endswith(".csv") or os.sep in source)
     ):
         path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"dataset file {str(path)!r} does not exist")
         X, y = _load_csv(path)
         return X, _as_1d(y), path.stem
     if not isinstance(source, str):
@@ -278,6 +360,10 @@ def load_dataset(source: Any) -> tuple[np.ndarray, np.ndarray, str]:
         X, y = make_toy(source)
     elif source in IMBLEARN_DATASETS:
         X, y = _fetch_imblearn(source)
+    elif source.startswith("keel:"):
+        from mesa_env.keel import load_keel
+
+        X, y = load_keel(source)  # positive → 1; cache filled on first use
     else:
         raise ValueError(
             f"unknown dataset {source!r}; known names: {', '.join(DATASET_NAMES)}; "
@@ -352,6 +438,12 @@ def make_task(
         raise ValueError(f"label_noise must be in [0, 1); got {label_noise}")
     if not 0.0 < train_ratio <= 1.0:
         raise ValueError(f"train_ratio must be in (0, 1]; got {train_ratio}")
+    if isinstance(split_seed, bool) or not isinstance(split_seed, (int, np.integer)):
+        raise TypeError(
+            f"split_seed must be an integer >= 0; got {type(split_seed).__name__} {split_seed!r}"
+        )
+    if split_seed < 0:
+        raise ValueError(f"split_seed must be an integer >= 0; got {split_seed}")
     rng = np.random.default_rng(split_seed)
     if isinstance(source, tuple) and len(source) in (4, 6):
         arrays = [check_X_y(source[i], source[i + 1]) for i in range(0, len(source), 2)]

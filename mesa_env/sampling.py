@@ -5,28 +5,75 @@ drawn without replacement, then joined with every minority example. The draw use
 trick, which is exactly successive weighted sampling without replacement (what
 ``numpy.random.Generator.choice(..., replace=False, p=w)`` does) in one O(n) pass, and works in
 log-weights so a small σ never underflows to all-zero weights.
+
+For σ → 0 the log-weights −½((e − μ)/σ)² overflow to −inf (or dwarf the Gumbel noise, so keys
+tie): the draw then takes the exact limit of weighted sampling without replacement, "nearest
+|e − μ| first, ties broken uniformly at random", instead of whatever order a tied sort leaves.
+For ordinary σ nothing changes (same keys, same ``argpartition``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gaussian_log_weights", "meta_sample", "random_balanced_subset", "weighted_sample"]
+__all__ = [
+    "SMALL_SIGMA",
+    "gaussian_log_weights",
+    "meta_sample",
+    "random_balanced_subset",
+    "weighted_sample",
+]
+
+
+#: Below this σ, ``meta_sample`` guards against the σ → 0 failure modes (log-weights that
+#: overflow to −inf, keys that tie because the Gumbel noise vanishes in rounding). At or above
+#: it, |log g| ≤ ½ / σ² = 5·10⁵ keeps the noise resolved to ~10⁻¹⁰, and the plain Gumbel-top-k
+#: (fewer numpy calls: it is on every step's path) is used.
+SMALL_SIGMA = 1e-3
 
 
 def gaussian_log_weights(errors: np.ndarray, mu: float, sigma: float) -> np.ndarray:
-    """log g_{μ,σ}(e) up to a constant (Eq. 3); the constant cancels in the normalisation."""
-    z = (errors - mu) / sigma
-    return -0.5 * z * z
+    """log g_{μ,σ}(e) up to a constant (Eq. 3); the constant cancels in the normalisation.
+
+    With a tiny σ the squares overflow to inf, so the log-weights become −inf (silently).
+    """
+    z = errors - mu
+    z /= sigma
+    log_weights = z * -0.5  # (−½·z)·z, in place: the same roundings as −0.5 * z * z
+    if sigma >= SMALL_SIGMA:
+        log_weights *= z
+        return log_weights
+    with np.errstate(over="ignore"):
+        log_weights *= z
+    return log_weights
+
+
+def _gumbel(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Standard Gumbel noise, −log(−log U)."""
+    return -np.log(-np.log(rng.random(size)))
+
+
+def _top_k(keys: np.ndarray, gumbel: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest keys; keys tied across the cut are broken by ``gumbel``."""
+    size = keys.size
+    part = np.argpartition(keys, size - n)
+    threshold = keys[part[size - n]]
+    if np.count_nonzero(keys == threshold) > 1:  # ties at the cut: only when noise was absorbed
+        return np.lexsort((-gumbel, -keys))[:n]
+    return part[size - n :]
 
 
 def weighted_sample(log_weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw ``n`` distinct indices with probabilities ∝ exp(log_weights), successively."""
+    """Draw ``n`` distinct indices with probabilities ∝ exp(log_weights), successively.
+
+    Keys tied at the cut (log-weights so large that the Gumbel noise vanishes in rounding, or
+    −inf) are ordered uniformly at random among themselves.
+    """
     size = log_weights.size
     if n >= size:
         return np.arange(size)
-    keys = log_weights - np.log(-np.log(rng.random(size)))  # + Gumbel(0, 1) noise
-    return np.argpartition(keys, size - n)[size - n :]
+    gumbel = _gumbel(size, rng)
+    return _top_k(log_weights + gumbel, gumbel, n)
 
 
 def meta_sample(
@@ -36,8 +83,29 @@ def meta_sample(
     sigma: float,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Positions (into the majority set) of the |P| majority examples Algorithm 1 selects."""
-    return weighted_sample(gaussian_log_weights(majority_errors, mu, sigma), n_minority, rng)
+    """Positions (into the majority set) of the |P| majority examples Algorithm 1 selects.
+
+    For σ < ``SMALL_SIGMA`` the draw guards the σ → 0 limit: when some log-weights are not
+    finite it takes the examples with the smallest |e − μ| first, ties broken uniformly at
+    random (the exact limit of weighted sampling without replacement); keys tied at the cut
+    are broken at random too. Otherwise (and whenever nothing ties) the result is the plain
+    Gumbel-top-k draw, bit for bit.
+    """
+    log_weights = gaussian_log_weights(majority_errors, mu, sigma)
+    size = log_weights.size
+    if n_minority >= size:
+        return np.arange(size)
+    if sigma >= SMALL_SIGMA:  # keys = log w − log(−log U): + Gumbel(0, 1) noise, in place
+        noise = rng.random(size)
+        np.log(noise, out=noise)
+        np.negative(noise, out=noise)
+        np.log(noise, out=noise)
+        log_weights -= noise
+        return np.argpartition(log_weights, size - n_minority)[size - n_minority :]
+    gumbel = _gumbel(size, rng)
+    if not np.isfinite(log_weights).all():
+        return np.lexsort((gumbel, np.abs(majority_errors - mu)))[:n_minority]
+    return _top_k(log_weights + gumbel, gumbel, n_minority)
 
 
 def random_balanced_subset(

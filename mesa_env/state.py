@@ -9,24 +9,73 @@ The original code histogrammed majority-class errors only, between their min and
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
-__all__ = ["HISTOGRAM_MODES", "error_histogram", "majority_histogram", "meta_state"]
+__all__ = [
+    "HISTOGRAM_MODES",
+    "error_histogram",
+    "majority_histogram",
+    "meta_state",
+    "split_error_histograms",
+]
 
 HISTOGRAM_MODES = ("all", "majority")
 HistogramMode = Literal["all", "majority"]
 
 
-def error_histogram(errors: np.ndarray, n_bins: int) -> np.ndarray:
-    """Eq. 1: fraction of errors e with (i−1)/b ≤ e < i/b, for i = 1 … b (e = 1 in bin b)."""
+#: Up to this many bins, counts come from one compare per inner edge i/b and a count of each
+#: half (~4× faster than the index-and-correct way below on 24,000 errors, b = 5).
+_COUNTING_MAX_BINS = 10
+
+
+@lru_cache(maxsize=64)
+def _edges(n_bins: int) -> tuple[float, ...]:
+    """The inner bin edges i/b, i = 1 … b − 1, each computed as ``i / b``."""
+    return tuple(i / n_bins for i in range(1, n_bins))
+
+
+def _split_counts(errors: np.ndarray, n_first: int, n_bins: int) -> np.ndarray:
+    """Eq. 1 counts of ``errors[:n_first]`` and ``errors[n_first:]``, shape (2, b).
+
+    An error's bin is the number of inner edges i/b with i/b ≤ e (so an error of 1 or more
+    lands in the last bin). Both ways below compare e with the edges i/b themselves and agree
+    bit for bit.
+    """
+    if n_bins <= _COUNTING_MAX_BINS:
+        at_least = np.empty((2, n_bins + 1), dtype=np.intp)  # [half, i]: #(e ≥ i/b)
+        at_least[:, 0] = n_first, errors.size - n_first
+        at_least[:, n_bins] = 0
+        for i, edge in enumerate(_edges(n_bins), start=1):
+            above = errors >= edge
+            at_least[0, i] = np.count_nonzero(above[:n_first])
+            at_least[1, i] = np.count_nonzero(above[n_first:])
+        return at_least[:, :-1] - at_least[:, 1:]
     idx = (errors * n_bins).astype(np.intp)
     # e·b can round across an edge (15/22 · 22 < 15): compare with the edges i/b themselves.
     idx -= idx / n_bins > errors
     idx += (idx + 1) / n_bins <= errors
     np.minimum(idx, n_bins - 1, out=idx)
-    return np.bincount(idx, minlength=n_bins) / errors.size
+    idx[n_first:] += n_bins
+    return np.bincount(idx, minlength=2 * n_bins).reshape(2, n_bins)
+
+
+def error_histogram(errors: np.ndarray, n_bins: int) -> np.ndarray:
+    """Eq. 1: fraction of errors e with (i−1)/b ≤ e < i/b, for i = 1 … b (e = 1 in bin b)."""
+    return _split_counts(errors, errors.size, n_bins)[0] / errors.size
+
+
+def split_error_histograms(errors: np.ndarray, n_first: int, n_bins: int) -> np.ndarray:
+    """Eq. 2 in one pass: Eq. 1 on ``errors[:n_first]`` then on ``errors[n_first:]``, as float32.
+
+    Equal, bit for bit, to ``meta_state(errors[:n_first], errors[n_first:], …, "all")``; the
+    environment uses it on the train and validation rows, which sit side by side in
+    ``Task.X_eval``.
+    """
+    sizes = np.array([[n_first], [errors.size - n_first]])
+    return (_split_counts(errors, n_first, n_bins) / sizes).astype(np.float32).ravel()
 
 
 def majority_histogram(errors: np.ndarray, n_bins: int) -> np.ndarray:

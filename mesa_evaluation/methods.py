@@ -8,7 +8,7 @@ Names:
   ``sampler:<file>``: a sampler file (e.g. meta-trained on ``keel-train``) applied zero-shot.
 - the ensemble baselines of ``mesa_baselines.BASELINES`` (``spe``, ``cascade``, ``rusboost``, …);
 - ``adaboost150``, ``bagging150``, ``hem-adaboost``, ``bcwf-h``, ``bcwf-s``, ``rusboost-15x10``,
-  ``easyensemble-15x10``, ``spe-15x10``: the second seed's setup (Zhao et al. 2023);
+  ``easyensemble-15x10``, ``spe-15x10``: the setup of Zhao et al. (2023);
 - ``<resampler>`` of imbalanced-learn (Table 2) in front of one base learner, or ``none``;
 - what a practitioner would use (:data:`PRACTITIONER_METHODS`), each fitted on *all* the labelled
   rows (training + validation split) with its library's defaults: ``brf``
@@ -257,7 +257,7 @@ def load_file_sampler(path: str) -> Any:
 
 
 def _zhao_method(name: str, seed: int) -> Any:
-    """The second seed's settings: AdaBoost(150) stumps, 15 × AdaBoost(10) ensembles."""
+    """Zhao et al. (2023)'s settings: AdaBoost(150) stumps, 15 × AdaBoost(10) ensembles."""
     from imblearn.ensemble import EasyEnsembleClassifier
     from sklearn.ensemble import AdaBoostClassifier, BaggingClassifier
 

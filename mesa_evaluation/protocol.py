@@ -1,7 +1,7 @@
 """The paper's evaluation protocol (App. B) as one importable function: :func:`evaluate`.
 
 Each *split* (dataset × run × label-noise level) is an independent job: a class-wise 60/20/20
-split seeded by ``seed + run`` (or the second seed's 85/15 splits), the MESA sampler for that
+split seeded by ``seed + run`` (or Zhao et al. (2023)'s 85/15 splits), the MESA sampler for that
 split, then every method × k × base learner fitted and scored on the test rows. Jobs run in
 parallel with joblib; every random choice derives from ``seed`` and the job's coordinates, and
 torch runs single-threaded in each job, so ``n_jobs`` never changes a number.
@@ -190,7 +190,6 @@ class EvalConfig:
     meta_hp: dict[str, Any] = field(default_factory=dict)  # e.g. {"gamma": 0.99}
     sources: tuple[str, ...] = ("digits", "toy-less")
     n_jobs: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved(self) -> EvalConfig:
         """Fill unset fields from the experiment's defaults and check them."""
@@ -294,7 +293,7 @@ def score(metric: str, y_true: np.ndarray, proba: np.ndarray) -> float:
     """One test metric of the minority-class probabilities (thresholds at 0.5)."""
     from mesa_env.metrics import METRICS
 
-    if metric == "balanced_accuracy":  # the second seed's "AUC" from hard labels
+    if metric == "balanced_accuracy":  # Zhao et al. (2023)'s "AUC" from hard labels
         pred = proba > 0.5
         truth = y_true.astype(bool)
         tpr = np.mean(pred[truth]) if truth.any() else 0.0

@@ -69,10 +69,6 @@ def provenance() -> dict[str, Any]:
     }
 
 
-def _column_value(row: dict[str, Any], column: str) -> Any:
-    return row[column]
-
-
 def summarise(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
     """``{metric: {method: {"dataset|col": {"mean", "std", "n"}}}}`` plus extra columns."""
     from mesa_evaluation.protocol import EXPERIMENTS
@@ -82,7 +78,7 @@ def summarise(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
     for metric in [*cfg.metrics, "n_training_samples", "fit_seconds", "resample_seconds"]:
         groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for row in rows:
-            key = f"{row['dataset']}|{_column_value(row, column)}"
+            key = f"{row['dataset']}|{row[column]}"
             groups[row["method"]][key].append(float(row[metric]))
         tables[metric] = {
             method: {

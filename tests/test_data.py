@@ -247,3 +247,86 @@ def test_presplit_labels_must_match_training(xy):
         make_task((X[:300], y[:300], X[300:], np.where(y[300:] == 1, 7, 0)))
     with pytest.raises(ValueError, match="different numbers of features"):
         make_task((X[:300], y[:300], X[300:, :3], y[300:]))
+
+
+# --------------------------------------------------------------------------- boundary errors
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_csv_delimiter_is_sniffed(tmp_path, xy, sep):
+    X, y = xy
+    comma, other = tmp_path / "comma.csv", tmp_path / "other.csv"
+    write_csv(comma, X, y, label_at=None)
+    pd.read_csv(comma).to_csv(other, sep=sep, index=False)
+    X_got, y_got, _ = load_dataset(str(other))
+    np.testing.assert_allclose(X_got, X)
+    np.testing.assert_array_equal(y_got, y)
+
+
+def test_csv_without_header_keeps_its_first_row(tmp_path, xy):
+    """A first row of numbers is data (read with header=None; the label is the last column)."""
+    X, y = xy
+    path = tmp_path / "no_header.csv"
+    pd.DataFrame(np.c_[X, y]).to_csv(path, index=False, header=False)
+    X_got, y_got, _ = load_dataset(str(path))
+    assert X_got.shape == X.shape
+    np.testing.assert_allclose(X_got, X)
+    np.testing.assert_array_equal(y_got, y)
+
+
+def test_csv_with_pandas_default_column_names_is_still_a_header(tmp_path, xy):
+    X, y = xy
+    path = tmp_path / "default_names.csv"
+    pd.DataFrame(np.c_[X, y]).to_csv(path, index=False)  # header "0,1,…,5"
+    X_got, y_got, _ = load_dataset(str(path))
+    assert X_got.shape == X.shape
+    np.testing.assert_array_equal(y_got, y)
+
+
+def test_csv_binary_garbage_is_refused_clearly(tmp_path):
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(ValueError, match="not a UTF-8 text CSV file"):
+        load_dataset(str(path))
+
+
+def test_csv_with_one_column_says_so(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("a\n1\n2\n3\n")
+    with pytest.raises(ValueError, match=r"has 1 column\(s\).*feature columns and a label"):
+        load_dataset(str(path))
+
+
+def test_empty_csv_says_so(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("\n\n")
+    with pytest.raises(ValueError, match="is empty"):
+        load_dataset(str(path))
+
+
+def test_directory_is_not_reported_as_missing(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory, not a CSV file"):
+        load_dataset(str(folder) + "/")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        make_task(folder)
+
+
+def test_sparse_X_asks_for_a_dense_array(xy):
+    from scipy import sparse
+
+    X, y = xy
+    for matrix in (sparse.csr_matrix(X), sparse.csc_array(X)):
+        with pytest.raises(TypeError, match=r"scipy sparse matrix .*X\.toarray\(\)"):
+            make_task((matrix, y))
+    with pytest.raises(TypeError, match="sparse"):
+        make_task((sparse.csr_matrix(X[:300]), y[:300], X[300:], y[300:]))
+
+
+@pytest.mark.parametrize(
+    ("split_seed", "error"),
+    [(-1, ValueError), ("abc", TypeError), (1.5, TypeError), (None, TypeError), (True, TypeError)],
+)
+def test_split_seed_must_be_a_non_negative_integer(split_seed, error):
+    with pytest.raises(error, match="split_seed must be an integer >= 0"):
+        make_task("toy-less", split_seed=split_seed)
+    assert make_task("toy-less", split_seed=np.int64(3)).info["split_seed"] == 3

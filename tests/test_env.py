@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 import pickle
 import subprocess
@@ -15,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -112,7 +114,7 @@ def test_import_registers_mesa_v0_once_and_reload_is_silent():
         import mesa_env as again  # noqa: F401
     assert [str(w.message) for w in caught] == []  # gymnasium warns "Overriding environment"
     entries = [s.id for s in gym.registry.values() if s.entry_point == "mesa_env.env:MesaEnv"]
-    assert entries == ["Mesa-v0"]
+    assert entries.count("Mesa-v0") == 1 and len(set(entries)) == len(entries), entries
 
 
 def test_make_with_module_prefix_in_a_fresh_process(tmp_path):
@@ -273,15 +275,63 @@ def test_progress_obs_appends_t_over_k(make_env):
     assert all(env.observation_space.contains(s[0]) for s in trace)
 
 
+SCORES = ("train_score", "valid_score", "test_score")
+
+
 def test_info_holds_numbers_and_mu_is_clipped(make_env):
     env = make_env()
     _, info = env.reset(seed=0)
-    assert set(info) == {"train_score", "valid_score", "test_score", "ensemble_size", "mu", "task"}
-    assert math.isnan(info["mu"]) and info["ensemble_size"] == 1 and info["task"] == "arrays"
-    assert all(isinstance(info[k], float) for k in ("train_score", "valid_score", "test_score"))
-    assert env.step(act(1.7))[4]["mu"] == 1.0
+    assert set(info) == {"valid_score", "ensemble_size", "task"}  # no mu: no action yet
+    assert info["ensemble_size"] == 1 and info["task"] == "arrays"
+    assert isinstance(info["valid_score"], float)
+    info = env.step(act(1.7))[4]
+    assert set(info) == {"valid_score", "ensemble_size", "mu", "task"} and info["mu"] == 1.0
     assert env.step(np.array([-3.0]))[4]["mu"] == 0.0
-    assert env.step(0.25)[4]["mu"] == 0.25  # a bare number is accepted too
+    info = env.step(0.25)[4]  # a bare number is accepted too; this step terminates
+    assert info["mu"] == 0.25
+    assert set(info) == {*SCORES, "ensemble_size", "mu", "task"}
+    assert all(isinstance(info[k], float) for k in SCORES)
+
+
+def test_info_scores_every_step_reports_train_and_test_scores_everywhere(make_env):
+    final = rollout(make_env(), 5, ACTIONS)
+    every = rollout(make_env(info_scores="every_step"), 5, ACTIONS)
+    for (o1, r1, *_, i1), (o2, r2, *_, i2) in zip(final, every, strict=True):
+        np.testing.assert_array_equal(o1, o2)
+        assert r1 == r2 and i1["valid_score"] == i2["valid_score"]
+        assert {"train_score", "test_score"} <= set(i2)
+    assert {k: final[-1][4][k] for k in SCORES} == {k: every[-1][4][k] for k in SCORES}
+    assert "train_score" not in final[-2][4] and "test_score" not in final[0][4]
+    env = make_env(info_scores="every_step")
+    _, info = env.reset(seed=5)
+    task = env.task
+    assert info["test_score"] == pytest.approx(
+        average_precision_score(task.y_test, env.ensemble.proba[task.eval_slices["test"]])
+    )
+
+
+def test_default_steps_score_the_validation_split_only(make_env, monkeypatch):
+    """The reward needs one metric call on the validation rows; train/test scores (4× the
+    rows) are computed at termination only, unless ``info_scores="every_step"``."""
+    env = make_env(n_estimators=4)
+    env.reset(seed=0)
+    sizes: list[int] = []
+    score = env._score
+    monkeypatch.setattr(env, "_score", lambda y, p: sizes.append(y.size) or score(y, p))
+    env.step(act(0.5))
+    assert sizes == [env.task.y_valid.size]
+    sizes.clear()
+    env.step(act(0.5))
+    env.step(act(0.5))  # terminal: the finished ensemble's train and test scores too
+    assert sorted(sizes) == sorted(
+        [env.task.y_valid.size] * 2 + [env.task.y_train.size, env.task.y_test.size]
+    )
+
+
+@pytest.mark.parametrize("value", ["final ", "every", None, True])
+def test_info_scores_takes_final_or_every_step(make_env, value):
+    with pytest.raises(ValueError, match="info_scores must be one of"):
+        make_env(info_scores=value)
 
 
 # --------------------------------------------------------------------------- μ steers the sampler
@@ -316,8 +366,10 @@ def test_test_split_never_changes_observations_or_rewards(xy):
     X_other, y_other = make_classification(
         n_samples=300, n_features=5, weights=[0.7], random_state=5
     )
-    env_a = MesaEnv(six_tuple(base), n_estimators=4)
-    env_b = MesaEnv((*six_tuple(base)[:4], X_other, y_other), n_estimators=4)
+    env_a = MesaEnv(six_tuple(base), n_estimators=4, info_scores="every_step")
+    env_b = MesaEnv(
+        (*six_tuple(base)[:4], X_other, y_other), n_estimators=4, info_scores="every_step"
+    )
     trace_a, trace_b = rollout(env_a, 11, ACTIONS), rollout(env_b, 11, ACTIONS)
     for a, b in zip(trace_a, trace_b, strict=True):
         np.testing.assert_array_equal(a[0], b[0])
@@ -501,6 +553,12 @@ def test_unknown_dataset_message_lists_every_known_name():
         (np.array([np.nan], np.float32), ValueError, "NaN"),
         (np.array([0.1, 0.2]), ValueError, "exactly one value"),
         ("high", TypeError, "action must be a number"),
+        ("0.5", TypeError, "action must be a number"),
+        (b"0.5", TypeError, "action must be a number"),
+        (np.array([0.5 + 0.5j]), TypeError, "real numbers"),
+        (0.5 + 0j, TypeError, "real numbers"),
+        (np.array([True]), TypeError, "real numbers"),
+        ([0.5, None], TypeError, "real numbers"),
     ],
 )
 def test_bad_actions_are_refused(make_env, action, error, match):
@@ -598,3 +656,215 @@ def test_equal_vote_counts_give_equal_ensemble_scores():
     for votes in ([1.0, 0.0], [0.0, 0.0], [0.0, 1.0]):  # row 0: (1,0,0), row 1: (0,0,1)
         ensemble.add(FixedVotes(votes))
     assert ensemble.proba[0] == ensemble.proba[1] == 1 / 3
+
+
+@pytest.mark.parametrize(
+    "action", [0.25, np.float32(0.25), np.array([[0.25]]), [0.25], (0.25,), np.array([1], np.int8)]
+)
+def test_real_actions_of_any_form_are_accepted(make_env, action):
+    env = make_env()
+    env.reset(seed=0)
+    assert env.step(action)[4]["mu"] == pytest.approx(float(np.ravel(action)[0]))
+
+
+def test_golden_episode_is_unchanged_bit_for_bit(xy):
+    """Observations, rewards and validation scores of a fixed episode, recorded before the speed
+    work (info at termination, one-pass histograms, fewer sklearn checks): they must not move."""
+    trace = rollout(MesaEnv(xy, n_estimators=4), 7, [0.1, 0.9, 0.5])
+    assert [s[4]["valid_score"].hex() for s in trace] == [
+        "0x1.13a70be51b690p-2",
+        "0x1.8000000000001p-2",
+        "0x1.2c454b1152c45p-1",
+        "0x1.21b3fd21b3fd2p-1",
+    ]
+    assert [s[1] for s in trace[1:]] == [
+        0.10580808080808085,
+        0.21146616541353375,
+        -0.02063983488132093,
+    ]
+    assert trace[-1][4]["test_score"].hex() == "0x1.3444f377a3445p-1"
+    np.testing.assert_array_equal(
+        trace[-1][0],
+        np.array(
+            [0.23333333, 0.525, 0.11388889, 0.12777779, 0.0, 0.275, 0.38333333, 0.14166667,
+             0.19166666, 0.008333334],
+            dtype=np.float32,
+        ),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- rendering
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
+def test_render_modes_pass_gymnasium_checker_without_any_warning(xy, mode):
+    env = gym.make("Mesa-v0", dataset=xy, n_estimators=4, render_mode=mode)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gym_check_env(env.unwrapped)  # also makes and renders every declared mode
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    assert MesaEnv.metadata["render_modes"] == ["ansi", "rgb_array"]
+    assert MesaEnv.metadata["render_fps"] > 0
+
+
+def test_ansi_render_is_one_line_with_size_mu_scores_and_histograms(make_env):
+    env = make_env(render_mode="ansi", n_estimators=4)
+    obs, info = env.reset(seed=0)
+    line = env.render()
+    assert isinstance(line, str) and "\n" not in line
+    assert "F_1/4" in line and "mu   -" in line and f"valid {info['valid_score']:.4f}" in line
+    obs, _, _, _, info = env.step(act(0.7))
+    line = env.render()
+    assert "F_2/4" in line and "mu 0.700" in line
+    assert "train errors [" + " ".join(f"{v:.2f}" for v in obs[:5]) + "]" in line
+    assert "valid errors [" + " ".join(f"{v:.2f}" for v in obs[5:]) + "]" in line
+
+
+def test_rgb_array_render_is_a_uint8_picture_that_follows_the_episode(make_env):
+    env = make_env(render_mode="rgb_array", n_estimators=4)
+    env.reset(seed=0)
+    first = env.render()
+    assert first.dtype == np.uint8 and first.ndim == 3 and first.shape[2] == 3
+    h, w, _ = first.shape
+    assert 64 <= h <= 400 and 2 * h <= w <= 1000  # small, panels side by side
+    frames = [first]
+    for mu in (0.1, 0.9, 0.5):
+        env.step(act(mu))
+        frames.append(env.render())
+    assert all(f.shape == first.shape for f in frames)
+    assert all(not np.array_equal(a, b) for a, b in itertools.pairwise(frames))
+    third = w // 3  # the μ/score panel draws more as the episode goes on
+    coloured = [np.count_nonzero((f[:, 2 * third :] != 255).any(axis=2)) for f in frames]
+    assert coloured == sorted(coloured) and coloured[-1] > coloured[0]
+
+
+def test_render_collection_and_sb3_make_vec_env_use_rgb_array_without_warnings(xy):
+    from stable_baselines3.common.env_util import make_vec_env
+
+    env = gym.wrappers.RenderCollection(
+        gym.make("Mesa-v0", dataset=xy, n_estimators=3, render_mode="rgb_array")
+    )
+    env.reset(seed=0)
+    env.step(act(0.5))
+    frames = env.render()
+    assert len(frames) == 2 and frames[0].dtype == np.uint8
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vec = make_vec_env("Mesa-v0", n_envs=2, env_kwargs={"dataset": xy, "n_estimators": 3})
+    try:
+        assert [str(w.message) for w in caught] == []  # it passes render_mode="rgb_array"
+        vec.reset()
+        picture = vec.render()
+        assert picture.dtype == np.uint8 and picture.ndim == 3
+    finally:
+        vec.close()
+
+
+def test_render_without_a_mode_warns_and_returns_none_and_needs_a_reset(make_env):
+    env = make_env()
+    env.reset(seed=0)
+    with pytest.warns(UserWarning, match="without a render_mode"):
+        assert env.render() is None
+    with pytest.raises(RuntimeError, match="reset"):
+        make_env(render_mode="ansi").render()
+    with pytest.raises(ValueError, match="render_mode must be None or one of"):
+        make_env(render_mode="human")
+
+
+def test_two_identical_envs_match_under_gymnasium_check_environments_match(xy):
+    from gymnasium.utils.env_match import check_environments_match
+
+    kwargs = {"dataset": xy, "n_estimators": 5, "render_mode": "rgb_array"}
+    check_environments_match(gym.make("Mesa-v0", **kwargs), gym.make("Mesa-v0", **kwargs), 4)
+    kwargs["info_scores"] = "every_step"
+    check_environments_match(gym.make("Mesa-v0", **kwargs), gym.make("Mesa-v0", **kwargs), 4)
+
+
+# --------------------------------------------------------------------------- boundary errors
+@pytest.mark.parametrize("value", ["False", "True", 0, 1, None])
+def test_boolean_settings_take_booleans_only(make_env, value):
+    with pytest.raises(TypeError, match="progress_obs must be True or False"):
+        make_env(progress_obs=value)
+    assert make_env(progress_obs=np.bool_(True)).observation_space.shape == (11,)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ("task", TypeError, "options must be a dict"),
+        ([("task", 0)], TypeError, "options must be a dict"),
+        ({"tsak": 0}, ValueError, r"unknown reset option\(s\) \['tsak'\]; known: \['task'\]"),
+    ],
+)
+def test_reset_options_must_be_a_dict_of_known_keys(make_env, options, error, match):
+    env = make_env()
+    with pytest.raises(error, match=match):
+        env.reset(seed=0, options=options)
+    assert env.reset(seed=0, options={})[1]["ensemble_size"] == 1
+
+
+def test_a_bad_element_of_a_dataset_list_is_named(xy):
+    with pytest.raises(ValueError, match=r"dataset\[1\]: unknown dataset 'digitz'"):
+        MesaEnv([xy, "digitz"])
+    X, y = xy
+    with pytest.raises(ValueError, match=r"dataset\[2\]: .*single class"):
+        MesaEnv([xy, "toy-less", (X, np.zeros_like(y))])
+    with pytest.raises(TypeError, match=r"dataset\[0\]: dataset must be a name"):
+        MesaEnv([42])
+
+
+def test_tiny_sigma_runs_without_warnings(make_env):
+    """σ = 1e-200: the log-weights overflow to −inf; steps still run, silently (the draw itself
+    is checked in test_sampling_state.py)."""
+    env = make_env(sigma=1e-200, n_estimators=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trace = rollout(env, 0, [0.5, 0.5])
+    assert trace[-1][2] is True
+
+
+class ProbaOf(ClassifierMixin, BaseEstimator):
+    """A stand-in learner whose ``predict_proba`` misbehaves in a chosen way."""
+
+    def __init__(self, fault: str = "none") -> None:
+        self.fault = fault
+
+    def fit(self, X, y):
+        self.classes_ = np.array(["a", "b"]) if self.fault == "classes" else np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        p = np.full((len(X), 2), 0.5)
+        if self.fault == "one_column":
+            return p[:, :1]
+        if self.fault == "nan":
+            p[3, 1] = np.nan
+        if self.fault == "above_one":
+            p[:, 1] = 1.5
+        if self.fault == "negative":
+            p[:, 1] = -0.25
+        if self.fault == "inf":
+            p[0, 1] = np.inf
+        return p
+
+
+@pytest.mark.parametrize(
+    ("fault", "match"),
+    [
+        ("one_column", r"ProbaOf\.predict_proba returned shape \(\d+, 1\)"),
+        ("nan", r"ProbaOf\.predict_proba returned probabilities in \[nan"),
+        ("above_one", r"ProbaOf\.predict_proba .* \[0\.5, 1\.5\]"),
+        ("negative", r"ProbaOf\.predict_proba .* must be finite and in \[0, 1\]"),
+        ("inf", r"ProbaOf\.predict_proba .* inf\]"),
+        ("classes", r"ProbaOf was fitted on labels 0/1 but its classes_"),
+    ],
+)
+def test_a_base_learner_with_bad_predict_proba_is_named(make_env, fault, match):
+    env = make_env(base_estimator=ProbaOf(fault))
+    with pytest.raises(ValueError, match=match):
+        env.reset(seed=0)
+    assert len(make_env(base_estimator=ProbaOf()).reset(seed=0)[0]) == 10  # the sound one runs
+
+
+def test_invalid_base_learner_parameters_are_still_reported_by_sklearn(make_env):
+    """Members after an episode's first skip sklearn's parameter validation; the first does not."""
+    with pytest.raises(ValueError, match="max_depth"):
+        make_env(base_estimator=DecisionTreeClassifier(max_depth=-3)).reset(seed=0)

@@ -16,7 +16,12 @@ from mesa_env.sampling import (
     random_balanced_subset,
     weighted_sample,
 )
-from mesa_env.state import error_histogram, majority_histogram, meta_state
+from mesa_env.state import (
+    error_histogram,
+    majority_histogram,
+    meta_state,
+    split_error_histograms,
+)
 
 
 # --------------------------------------------------------------------------- sampling
@@ -239,3 +244,58 @@ def test_meta_state_concatenates_train_and_valid_halves():
     s = meta_state(e_tr, e_va, y_tr, y_va, 5, histogram="majority")
     expected = np.r_[majority_histogram(e_tr[y_tr == 0], 5), majority_histogram(e_va[y_va == 0], 5)]
     np.testing.assert_allclose(s, expected, 1e-7)
+
+
+# --------------------------------------------------------------------------- σ → 0
+@pytest.mark.parametrize("sigma", [1e-200, 1e-150, 1e-12])
+def test_vanishing_sigma_draws_nearest_first_with_random_ties(sigma):
+    """The σ → 0 limit of weighted sampling without replacement: the examples nearest μ first,
+    ties broken uniformly at random. 1e-200 overflows the log-weights to −inf; 1e-150 keeps
+    them finite but so large that the Gumbel noise vanishes in rounding; 1e-12 is just small.
+    Each seed must draw its own subset of the tied examples, never always the same one."""
+    errors = np.repeat([0.0, 0.3, 0.45, 0.6, 1.0], 20)  # 20 tied examples per value
+    mu, n = 0.5, 30  # all 20 at 0.45 (distance 0.05), then 10 of the 20 at 0.6 (0.1)
+    subsets = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in range(12):
+            got = meta_sample(errors, n, mu, sigma, np.random.default_rng(seed))
+            assert np.unique(got).size == n
+            assert sorted(Counter(errors[got].tolist()).items()) == [(0.45, 20), (0.6, 10)]
+            subsets.add(tuple(sorted(got.tolist())))
+    assert len(subsets) >= 10  # C(20, 10) ways: seeds almost never repeat one
+
+
+def test_vanishing_sigma_ties_are_uniform():
+    """Among 4 tied nearest examples, each of 2 slots goes to every one about equally often."""
+    errors = np.array([0.5, 0.5, 0.5, 0.5, 0.9, 0.1])
+    counts = np.zeros(errors.size)
+    rng = np.random.default_rng(0)
+    for _ in range(4000):
+        counts[meta_sample(errors, 2, 0.5, 1e-200, rng)] += 1
+    np.testing.assert_allclose(counts[:4] / 4000, 0.5, atol=0.04)
+    assert counts[4:].sum() == 0
+
+
+def test_normal_sigma_draw_is_the_plain_gumbel_top_k():
+    """For ordinary σ the draw is exactly the Gumbel-top-k on the same generator stream."""
+    errors = np.random.default_rng(5).random(500)
+    for sigma in (0.2, 0.05, 1e-3):
+        a, b = np.random.default_rng(9), np.random.default_rng(9)
+        keys = gaussian_log_weights(errors, 0.4, sigma) - np.log(-np.log(b.random(500)))
+        expected = np.argpartition(keys, 500 - 60)[500 - 60 :]
+        np.testing.assert_array_equal(meta_sample(errors, 60, 0.4, sigma, a), expected)
+
+
+@pytest.mark.parametrize("b", [1, 2, 5, 10, 11, 22])
+def test_split_error_histograms_equal_meta_state_bit_for_bit(b):
+    rng = np.random.default_rng(b)
+    for _ in range(20):
+        e_tr, e_va = rng.random(int(rng.integers(1, 300))), rng.random(int(rng.integers(1, 90)))
+        e_tr[::7] = rng.integers(0, b + 1, e_tr[::7].size) / b  # exactly on the edges i/b
+        e_va[:3] = [0.0, 1.0, 2 / 3][: e_va.size]
+        y_tr, y_va = np.zeros(e_tr.size, int), np.zeros(e_va.size, int)
+        np.testing.assert_array_equal(
+            split_error_histograms(np.r_[e_tr, e_va], e_tr.size, b),
+            meta_state(e_tr, e_va, y_tr, y_va, b),
+        )
