@@ -15,6 +15,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; bad input ends with a one-line error and exit status 2."""
     args = parse_args(argv)
     from agents.training import meta_train, resolve_run, run_name
-    from mesa_env.suites import expand_suites
+    from mesa_env.suites import TASK_SUITES, expand_suites
 
     datasets = expand_suites(args.dataset or ["digits"])
     env_kwargs = {
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.algo, datasets, args.total_timesteps, args.n_envs, dict(args.hp),
                 env_kwargs, None,
             )  # fmt: skip
-            save = str(Path("checkpoints") / run_name(algo, datasets, args.seed, settings, hp))
+            name = run_name(algo, datasets, args.seed, settings, hp, _base_learner(args))
+            save = str(Path("checkpoints") / name)
         result = meta_train(
             algo=args.algo,
             datasets=datasets,
@@ -161,20 +163,29 @@ def main(argv: list[str] | None = None) -> int:
             n_envs=args.n_envs,
             hyperparameters=dict(args.hp),
             env_kwargs=env_kwargs,
-            base_estimator=(
-                None if args.base_learner == "dt" else make_base_learner(args.base_learner)
-            ),
+            base_estimator=_base_learner(args),
             tensorboard_log=args.tensorboard_log or None,
             save=save,
             resume=args.resume,
             progress_bar=not args.no_progress_bar,
             eval_episodes=args.eval_episodes,
+            provenance={
+                "command": shlex.join(
+                    ["train_sampler.py", *(sys.argv[1:] if argv is None else argv)]
+                ),
+                "suites": [d for d in (args.dataset or []) if d in TASK_SUITES],
+            },
         )
     except (ValueError, TypeError, OSError) as error:
         print(f"train_sampler.py: error: {error}", file=sys.stderr)
         return 2
     _report(result)
     return 0
+
+
+def _base_learner(args: argparse.Namespace) -> Any:
+    """``None`` (the env's default decision tree) or the named base learner."""
+    return None if args.base_learner == "dt" else make_base_learner(args.base_learner)
 
 
 def _report(result: Any) -> None:

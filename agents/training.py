@@ -164,9 +164,10 @@ def run_name(
     seed: int,
     settings: dict[str, Any] | None = None,
     hyperparameters: dict[str, Any] | None = None,
+    base_estimator: Any = None,
 ) -> str:
     """A run's name: ``<algo>_<tasks>_seed<seed>``, plus a short hash of the environment
-    settings and hyper-parameters when they differ from the defaults.
+    settings, hyper-parameters and base learner when they differ from the defaults.
 
     Runs that differ in any setting never share a checkpoint or a TensorBoard folder (the
     README's 48-run preset loop once kept only 12 checkpoints); the default run keeps the plain
@@ -190,8 +191,9 @@ def run_name(
     preset = default_hyperparameters(algo) if is_learning(algo) else {}
     changed_env = {k: v for k, v in (settings or {}).items() if defaults.get(k) != v}
     changed_hp = {k: v for k, v in (hyperparameters or {}).items() if preset.get(k) != v}
-    if changed_env or changed_hp:
-        text = json.dumps([changed_env, changed_hp], sort_keys=True, default=str)
+    learner = None if base_estimator is None else repr(base_estimator)
+    if changed_env or changed_hp or learner:
+        text = json.dumps([changed_env, changed_hp, learner], sort_keys=True, default=str)
         name += "_" + hashlib.sha256(text.encode()).hexdigest()[:8]
     return name
 
@@ -350,6 +352,7 @@ def meta_train(
     eval_episodes: int = 10,
     verbose: int = 0,
     torch_num_threads: int | None = 1,
+    provenance: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Meta-train a sampler and save a checkpoint; see ``train_sampler.py --help``.
 
@@ -357,8 +360,9 @@ def meta_train(
     ones); ``env_kwargs`` override :func:`env_settings`. ``resume`` continues an SB3 checkpoint
     (TRUSTED FILES ONLY): its algorithm, settings and datasets are reused, and its timestep count
     and TensorBoard curve continue. ``torch_num_threads`` (default 1, see :func:`torch_threads`)
-    applies while this call runs. Every argument is checked, and ``save`` tested for
-    writability, before the first environment step.
+    applies while this call runs. ``provenance`` (e.g. the command line and the task suites
+    named on it) is stored in the metadata as given. Every argument is checked, and ``save``
+    tested for writability, before the first environment step.
     """
     if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, int):
         raise TypeError(f"total_timesteps must be an integer; got {total_timesteps!r}")
@@ -373,7 +377,7 @@ def meta_train(
     )
     if save is not None:
         check_writable(save)
-    name = run_name(algo, datasets, seed, settings, hp)
+    name = run_name(algo, datasets, seed, settings, hp, base_estimator)
 
     callback, tb_dir, train_seconds = None, None, 0.0
     with torch_threads(torch_num_threads):
@@ -419,6 +423,8 @@ def meta_train(
             else {}
         )
     metadata["final_scores"] = evaluation
+    if provenance:
+        metadata["provenance"] = dict(provenance)
     agent.metadata = metadata  # MesaClassifier reads the env settings (progress_obs, …) here
     result = TrainResult(
         agent=agent, metadata=metadata, tensorboard_dir=tb_dir, evaluation=evaluation

@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from agents.classifier import DEFAULT_SAMPLER, MesaClassifier
@@ -28,12 +29,14 @@ def test_sklearn_contract(estimator, check):
 
 
 def test_shipped_sampler_builds_an_ensemble_of_the_requested_size(data):
+    from agents.sampler_file import load_sampler
+
     assert DEFAULT_SAMPLER.is_file()
     X, y = data
-    clf = MesaClassifier(n_estimators=7, random_state=0).fit(X, y)
+    clf = MesaClassifier(sampler="pretrained", n_estimators=7, random_state=0).fit(X, y)
     assert len(clf.estimators_) == 7 and clf.mu_.shape == (6,)
     assert np.all((clf.mu_ >= 0) & (clf.mu_ <= 1))
-    assert clf.sampler_.metadata["algo"] == "sac"
+    assert clf.sampler_.metadata == load_sampler(DEFAULT_SAMPLER).metadata
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert clf.score(X, y) > 0.9
@@ -58,7 +61,21 @@ def test_string_labels_and_pandas(data):
     # column 0 is "fraud", the minority: its probability is high on the minority rows
     assert proba[labels == "fraud", 0].mean() > proba[labels == "ok", 0].mean() + 0.5
     assert set(clf.predict(frame)) <= {"fraud", "ok"}
-    np.testing.assert_allclose(clf.decision_function(frame), proba[:, 1])
+    np.testing.assert_allclose(clf.decision_function(frame), proba[:, 1] - 0.5)
+    positive = clf.decision_function(frame) > 0
+    np.testing.assert_array_equal(np.where(positive, "ok", "fraud"), clf.predict(frame))
+
+
+def test_defaults_are_extra_trees_members_and_a_constant_mu_of_one(data):
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    X, y = data
+    clf = MesaClassifier(random_state=0).fit(X, y)
+    assert all(
+        isinstance(m, ExtraTreesClassifier) and m.n_estimators == 10 for m in clf.estimators_
+    )
+    assert len(clf.estimators_) == 10 and np.all(clf.mu_ == 1.0)
+    assert clf.estimator is None  # the parameter itself stays untouched (scikit-learn contract)
 
 
 def test_minus_one_one_labels(data):
@@ -72,8 +89,9 @@ def test_eval_set_is_the_validation_split(data):
     X, y = data
     n_pos = int(y.sum())
     X_val, y_val = make_classification(200, n_features=8, weights=[0.9], random_state=1)
-    with_eval = MesaClassifier(random_state=0).fit(X, y, eval_set=(X_val, y_val))
-    held_out = MesaClassifier(random_state=0).fit(X, y)
+    tree = DecisionTreeClassifier()
+    with_eval = MesaClassifier(estimator=tree, random_state=0).fit(X, y, eval_set=(X_val, y_val))
+    held_out = MesaClassifier(estimator=tree, random_state=0).fit(X, y)
     assert with_eval.estimators_[0].tree_.n_node_samples[0] == 2 * n_pos
     assert held_out.estimators_[0].tree_.n_node_samples[0] < 2 * n_pos
     with pytest.raises(ValueError, match="eval_set must be a pair"):
@@ -83,10 +101,10 @@ def test_eval_set_is_the_validation_split(data):
 def test_conflicting_settings_are_refused(data):
     X, y = data
     with pytest.raises(ValueError, match="n_bins=7"):
-        MesaClassifier(n_bins=7).fit(X, y)
+        MesaClassifier(sampler="pretrained", n_bins=7).fit(X, y)
     with pytest.raises(ValueError, match="histogram='majority'"):
-        MesaClassifier(histogram="majority").fit(X, y)
-    MesaClassifier(n_bins=5, sigma=0.2, random_state=0).fit(X, y)  # matching values are fine
+        MesaClassifier(sampler="pretrained", histogram="majority").fit(X, y)
+    MesaClassifier(sampler="pretrained", n_bins=5, sigma=0.2, random_state=0).fit(X, y)
 
 
 def test_any_agent_and_any_base_learner(data):
@@ -177,9 +195,10 @@ def test_agents_package_exports_the_classifier():
 def test_refit_replays_the_chosen_mu_on_train_plus_validation(data):
     X, y = data
     X_tr, y_tr, X_va, y_va = X[:400], y[:400], X[400:], y[400:]
-    plain = MesaClassifier(random_state=0).fit(X_tr, y_tr, eval_set=(X_va, y_va))
-    refit = MesaClassifier(random_state=0, refit=True).fit(X_tr, y_tr, eval_set=(X_va, y_va))
-    again = MesaClassifier(random_state=0, refit=True).fit(X_tr, y_tr, eval_set=(X_va, y_va))
+    kw = {"estimator": DecisionTreeClassifier(), "sampler": "pretrained", "random_state": 0}
+    plain = MesaClassifier(**kw).fit(X_tr, y_tr, eval_set=(X_va, y_va))
+    refit = MesaClassifier(**kw, refit=True).fit(X_tr, y_tr, eval_set=(X_va, y_va))
+    again = MesaClassifier(**kw, refit=True).fit(X_tr, y_tr, eval_set=(X_va, y_va))
     # the sampler's episode is the same; only the members are rebuilt
     np.testing.assert_array_equal(refit.mu_, plain.mu_)
     assert len(refit.estimators_) == len(plain.estimators_) == 10

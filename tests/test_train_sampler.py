@@ -52,6 +52,7 @@ def test_main_trains_saves_and_reports(tmp_path, capsys):
     assert meta["datasets"] == ["toy-less", "toy-mid"]  # cross-task meta-training
     assert meta["hyperparameters"]["policy_kwargs"]["net_arch"]["pi"] == [16]
     assert meta["timesteps"] == 30
+    assert meta["provenance"]["command"].startswith("train_sampler.py --dataset toy-less")
     assert "toy-less: final ensemble aucprc" in out and "toy-mid:" in out
     assert f"tensorboard --logdir {tmp_path / 'runs'}" in out
     assert str(stem) + ".sampler.pt" in out
@@ -186,6 +187,10 @@ def test_default_names_differ_when_settings_differ():
         for g in (0.0, 0.99)
     }
     assert len(names) == 4
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    other_learner = run_name("sac", ["digits"], 0, env_settings(), {}, ExtraTreesClassifier())
+    assert other_learner.startswith("sac_digits_seed0_") and other_learner != plain
 
 
 @pytest.mark.parametrize(("text", "value"), [("false", False), ("False", False), ("True", True)])
