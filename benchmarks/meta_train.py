@@ -99,6 +99,26 @@ def time_meta_train(dataset: Any, steps: int, hp: dict[str, Any], seed: int = 0)
     return result.metadata["train_seconds"]
 
 
+def time_parallel(steps: int, n_envs: int, seed: int = 0) -> float:
+    """Steps/s of SAC meta-training on an env-bound task (30,000 rows) with ``n_envs`` envs."""
+    from sklearn.datasets import make_classification
+
+    from agents.training import meta_train
+
+    data = make_classification(n_samples=30000, n_features=20, weights=[0.9], random_state=0)
+    result = meta_train(
+        "sac",
+        [data],
+        total_timesteps=steps,
+        seed=seed,
+        n_envs=n_envs,
+        hyperparameters={"learning_starts": 90},
+        tensorboard_log=None,
+        eval_episodes=0,
+    )
+    return result.metadata["timesteps"] / result.metadata["train_seconds"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print meta-training time, its two parts alone, and the ratio, per dataset."""
     from agents.sb3_agents import default_hyperparameters
@@ -110,7 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--hp", action="append", default=[], help="preset override key=value (JSON value)"
     )
+    parser.add_argument(
+        "--parallel",
+        action="store_true",
+        help="instead: steps/s with 1 and 2 subprocess envs on a 30,000-row task",
+    )
     args = parser.parse_args(argv)
+    if args.parallel:
+        speeds = {n: statistics.median(time_parallel(180, n, r) for r in range(args.repeat))
+                  for n in (1, 2)}  # fmt: skip
+        print(f"30,000 rows, SAC, 180 steps, medians of {args.repeat}: 1 env {speeds[1]:.1f} "
+              f"steps/s, 2 envs {speeds[2]:.1f} steps/s: {speeds[2] / speeds[1]:.2f}x")  # fmt: skip
+        return 0
     from agents.training import parse_override
 
     hp = default_hyperparameters("sac")

@@ -108,6 +108,48 @@ class RUSBoostClassifier(_BinaryImblearn, _RUSBoost):
     def _samplers(self) -> list[Any]:
         return self.samplers_  # discarded members' samplers are removed with them
 
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> RUSBoostClassifier:
+        """Fit as imbalanced-learn does; when even the first member is worse than random
+        (scikit-learn's AdaBoost then refuses to fit, seen on KEEL's hardest sets), the
+        result is an ensemble of no members that predicts the training prior, with a warning:
+        RUSBoost built no model, and the tables say so rather than dropping the split."""
+        try:
+            return super().fit(X, y, **fit_params)
+        except ValueError as error:
+            if "worse than random" not in str(error):
+                raise
+        import warnings
+
+        check_binary_target(self, y)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        self.n_classes_ = 2
+        self.n_features_in_ = np.asarray(X).shape[1]
+        self.estimators_, self.samplers_ = [], []
+        self.estimator_weights_ = np.zeros(0)
+        self.n_estimators_, self.n_training_samples_ = 0, 0
+        self.prior_ = float(np.mean(y == self.classes_[1]))
+        warnings.warn(
+            "RUSBoost: the first member is worse than random, so boosting built no member; "
+            "predicting the training prior",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """AdaBoost's probabilities, or the training prior when no member was built."""
+        if getattr(self, "n_estimators_", None) == 0:
+            n = np.asarray(X).shape[0]
+            return np.column_stack([np.full(n, 1.0 - self.prior_), np.full(n, self.prior_)])
+        return super().predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more probable class."""
+        if getattr(self, "n_estimators_", None) == 0:
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return super().predict(X)
+
 
 class UnderBaggingClassifier(_BinaryImblearn, _BalancedBagging):
     """UnderBagging (Barandela et al. 2003): bagging over random balanced subsets.

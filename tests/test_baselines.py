@@ -410,3 +410,21 @@ def test_n_training_samples_helper_covers_plain_ensembles(imbalanced):
     assert n_training_samples(bagging, X, y) == 3 * 2 * n_pos
     with pytest.raises(ValueError, match="without y"):
         n_training_samples(bagging)
+
+
+def test_rusboost_that_cannot_build_a_member_predicts_the_prior(monkeypatch):
+    """scikit-learn's AdaBoost refuses to fit when its first member is worse than random (seen
+    on KEEL's poker-8_vs_6): RUSBoost then has no member, says so, and scores as the prior."""
+    from imblearn.ensemble import RUSBoostClassifier as _RUSBoost
+
+    def refuse(self, X, y, **kwargs):
+        raise ValueError("BaseClassifier in AdaBoostClassifier ensemble is worse than random")
+
+    monkeypatch.setattr(_RUSBoost, "fit", refuse)
+    X, y = make_classification(200, weights=[0.9], random_state=0)
+    with pytest.warns(RuntimeWarning, match="built no member"):
+        model = RUSBoostClassifier(random_state=0).fit(X, y)
+    assert model.n_estimators_ == 0 and model.n_training_samples_ == 0
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba[:, 1], y.mean())
+    assert set(model.predict(X)) == {0}

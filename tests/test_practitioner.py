@@ -273,3 +273,14 @@ def test_new_methods_fit_single_threaded(task, monkeypatch):
     fit_method("hgb-balanced", task, 10, seed=0)
     fit_method("mesa-hgb-2", task, 10, seed=0)
     assert len(seen) == 3 and all(threads == {1} for threads in seen)
+
+
+def test_constant1_et_is_exactly_the_classifiers_defaults(task):
+    """The practitioner tables' ``constant1-et`` row is ``MesaClassifier()`` as shipped."""
+    from agents import MesaClassifier
+
+    row = fit_method("constant1-et", task, 10, seed=3)
+    clf = MesaClassifier(random_state=3).fit(
+        task.X_train, task.y_train, eval_set=(task.X_valid, task.y_valid)
+    )
+    np.testing.assert_array_equal(row.proba, clf.predict_proba(task.X_test)[:, 1])
