@@ -111,7 +111,12 @@ def default_hyperparameters(algo: str, n_envs: int = 1, n_estimators: int = 10) 
         "tau": 0.01,
         "train_freq": [episode, "step"],  # Alg. 3 lines 3–9: an episode, then its updates
         "gradient_steps": -1,  # one update per transition collected
-        "policy_kwargs": {"net_arch": {"pi": [50], "qf": [50, 50]}},
+        # fused Adam: one kernel per step instead of a Python loop over parameters; 23 % less
+        # agent time on the preset's tiny networks (benchmarks/meta_train.py). CPU: torch ≥ 2.4.
+        "policy_kwargs": {
+            "net_arch": {"pi": [50], "qf": [50, 50]},
+            "optimizer_kwargs": {"fused": True},
+        },
     }
     if algo == "sac":
         # Table 9: fixed temperature 0.1; lr 1e-3 decayed ×0.99 every 10 updates. Table 9 says
@@ -125,7 +130,10 @@ def default_hyperparameters(algo: str, n_envs: int = 1, n_estimators: int = 10) 
         return {**off_policy, "action_noise_sigma": 0.1}
     if algo == "crossq":
         crossq = {k: v for k, v in off_policy.items() if k != "tau"}  # CrossQ has no target net
-        crossq["policy_kwargs"] = {"net_arch": {"pi": [50], "qf": [50, 50]}}
+        crossq["policy_kwargs"] = {
+            "net_arch": {"pi": [50], "qf": [50, 50]},
+            "optimizer_kwargs": {"fused": True},
+        }
         return {**crossq, "ent_coef": 0.1}
     if algo == "ppo":
         # Ten episodes per rollout and env: fits the paper's 1,500-step budget with ~15 updates.

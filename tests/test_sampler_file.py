@@ -243,7 +243,16 @@ def test_legacy_files_without_a_hash_load_with_a_warning(trained, tmp_path):
     np.testing.assert_array_equal(again.predict(obs)[0], agent.predict(obs)[0])
 
 
-@pytest.mark.parametrize("path", [DEFAULT_SAMPLER, "checkpoints/mesa_default"])
+def test_the_shipped_default_sampler_carries_hashes_and_loads_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sampler = load_sampler(DEFAULT_SAMPLER, n_bins=5, histogram="all", sigma=0.2)
+    _, state = read_sampler_file(DEFAULT_SAMPLER)
+    assert sampler.metadata["weights_sha256"] == weights_sha256(state)
+    assert sampler.metadata["provenance"]["suites"] == ["keel-train-fit"]
+
+
+@pytest.mark.parametrize("path", ["checkpoints/mesa_default"])
 def test_the_shipped_legacy_sampler_loads_silently_and_its_weights_are_pinned(path):
     root = Path(__file__).resolve().parent.parent
     path = path if Path(path).is_absolute() else root / path
