@@ -54,7 +54,7 @@ def test_installed_wheel_finds_the_shipped_sampler_outside_the_checkout(wheel, t
         "from agents import MesaClassifier\n"
         "from agents.classifier import DEFAULT_SAMPLER\n"
         "X, y = make_classification(300, weights=[0.9], random_state=0)\n"
-        "clf = MesaClassifier(sampler=\"pretrained\", n_estimators=3, random_state=0).fit(X, y)\n"
+        'clf = MesaClassifier(sampler="pretrained", n_estimators=3, random_state=0).fit(X, y)\n'
         "print(agents.__file__); print(DEFAULT_SAMPLER); print(len(clf.estimators_))\n"
     )
     work = tmp_path / "elsewhere"
