@@ -18,12 +18,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mesa_env.settings import EnvSettings, check_compatible, defaults
+
 __all__ = ["DEFAULT_SAMPLER", "MesaClassifier"]
 
 #: The pretrained sampler shipped inside the package (``agents/pretrained``; its full training
 #: checkpoint, for ``--resume``, is ``checkpoints/mesa_default`` in the repository).
 DEFAULT_SAMPLER = Path(str(files("agents").joinpath("pretrained", "mesa_default.sampler.pt")))
-_SETTINGS = ("n_bins", "histogram", "sigma")
+#: The observation settings that are parameters of the classifier (``progress_obs`` is not: it
+#: is always the sampler's own).
+_SETTINGS = tuple(k for k in EnvSettings.OBSERVATION_FIELDS if k != "progress_obs")
 _TUNED = ("tuned-constant", "tuned-schedule")
 
 
@@ -76,7 +80,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         self,
         sampler: Any = None,
         estimator: Any = None,
-        n_estimators: int = 10,
+        n_estimators: int = EnvSettings.n_estimators,
         sigma: float | None = None,
         n_bins: int | None = None,
         histogram: str | None = None,
@@ -140,11 +144,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         elif hasattr(self.sampler, "predict"):
             sampler = self.sampler
             trained = dict(getattr(sampler, "metadata", {}).get("env", {}))
-            conflicts = [
-                f"{k}={v!r} (trained with {trained[k]!r})"
-                for k, v in explicit.items()
-                if v is not None and k in trained and trained[k] != v
-            ]
+            conflicts = check_compatible(trained, explicit, strict=False)
             if conflicts:
                 raise ValueError(f"settings conflict with the sampler's: {', '.join(conflicts)}")
         else:
@@ -152,8 +152,8 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
                 "sampler must be a sampler file path, an agent with predict(), or None; "
                 f"got {type(self.sampler).__name__}"
             )
-        settings = {"n_bins": 5, "histogram": "all", "sigma": 0.2, "progress_obs": False}
-        settings.update({k: trained[k] for k in (*_SETTINGS, "progress_obs") if k in trained})
+        settings = defaults().observation()  # n_bins, histogram, sigma, progress_obs
+        settings.update({k: trained[k] for k in EnvSettings.OBSERVATION_FIELDS if k in trained})
         settings.update({k: v for k, v in explicit.items() if v is not None})
         return sampler, settings
 

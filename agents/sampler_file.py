@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import as_batch
+from mesa_env.settings import EnvSettings, check_compatible
 
 __all__ = [
     "MAX_LAYERS",
@@ -57,7 +58,7 @@ FORMAT = "mesa-sampler"
 FORMAT_VERSION = 1
 SAMPLER_SUFFIX = ".sampler.pt"
 #: Environment settings a sampler's observations depend on: a mismatch makes its μ meaningless.
-CHECKED_SETTINGS = ("n_bins", "histogram", "sigma", "progress_obs")
+CHECKED_SETTINGS = EnvSettings.OBSERVATION_FIELDS
 #: Bounds on the architecture a sampler file may ask for (the presets use one layer of 50).
 MAX_UNITS = 4096
 MAX_LAYERS = 8
@@ -552,8 +553,9 @@ def sampler_path(path: str | Path) -> Path:
 def load_sampler(path: str | Path, **expected: Any) -> Sampler:
     """Load a sampler file safely and check it fits the caller's environment settings.
 
-    ``expected`` names settings (``n_bins``, ``histogram``, ``sigma``, ``progress_obs``) the
-    caller will use; any that differs from the sampler's training settings is an error. When
+    ``expected`` names settings (``n_bins``, ``histogram``, ``sigma``, ``progress_obs``: the
+    ``EnvSettings.OBSERVATION_FIELDS``) the caller will use; any that differs from the sampler's
+    training settings is an error (``mesa_env.check_compatible``). When
     the file belongs to a checkpoint whose ``NAME.json`` lists file hashes, it must be the
     sampler that JSON lists (a mixed set from two runs is refused).
     """
@@ -562,12 +564,7 @@ def load_sampler(path: str | Path, **expected: Any) -> Sampler:
     file = sampler_path(path)
     metadata, state_dict, digest = _read(file)
     check_sampler_in_checkpoint(file, digest, metadata)
-    settings = metadata["env"]
-    mismatches = [
-        f"{key}={value!r} (trained with {settings.get(key)!r})"
-        for key, value in expected.items()
-        if value is not None and key in CHECKED_SETTINGS and settings.get(key) != value
-    ]
+    mismatches = check_compatible(metadata["env"], expected)
     if mismatches:
         raise ValueError(f"sampler {file} does not fit these settings: {', '.join(mismatches)}")
     return Sampler(metadata, _rebuild_policy(metadata, state_dict, file))

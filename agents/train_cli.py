@@ -47,21 +47,35 @@ def _non_negative_int(text: str) -> int:
 
 
 #: Flags that define the run; a resumed run takes them from its checkpoint, so giving one with
-#: --resume is refused instead of silently ignored. (flag, default, type, help)
-_RUN_FLAGS: tuple[tuple[str, Any, Any, str], ...] = (
-    ("--n-estimators", 10, int, "ensemble size k (default 10)"),
-    ("--n-bins", 5, int, "histogram bins per split (default 5)"),
-    ("--sigma", 0.2, float, "width of the Gaussian sampling weights (default 0.2)"),
-    ("--reward-scale", None, float, "default 100 for SB3 agents, 1 for reference policies"),
-    ("--label-noise", 0.0, float, "training-label noise ratio (default 0)"),
-    ("--train-ratio", 1.0, float, "meta-train on this stratified fraction (default 1)"),
+#: --resume is refused instead of silently ignored. (flag, type, help); each flag's default is
+#: the ``mesa_env.EnvSettings`` field of its name, read when the flags are parsed, except
+#: ``--reward-scale``, whose default depends on the agent (filled in by ``agents.training``).
+_RUN_FLAGS: tuple[tuple[str, Any, str], ...] = (
+    ("--n-estimators", int, "ensemble size k (default {default})"),
+    ("--n-bins", int, "histogram bins per split (default {default})"),
+    ("--sigma", float, "width of the Gaussian sampling weights (default {default})"),
+    ("--reward-scale", float, "default 100 for SB3 agents, {default} for reference policies"),
+    ("--label-noise", float, "training-label noise ratio (default {default})"),
+    ("--train-ratio", float, "meta-train on this stratified fraction (default {default})"),
 )
+
+
+def _flag_name(flag: str) -> str:
+    """``"--n-bins"`` → ``"n_bins"``: the argparse destination and the setting's name."""
+    return flag[2:].replace("-", "_")
+
+
+def _default_text(value: Any) -> str:
+    """A default as the help shows it: ``0.0`` → ``0``, ``0.2`` → ``0.2``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse and check the flags; defaults are filled in after the --resume check."""
     from agents.registry import AGENT_NAMES
+    from mesa_env.settings import defaults
 
+    default = defaults()
     parser = argparse.ArgumentParser(
         prog="train_sampler.py",
         description=__doc__,
@@ -75,8 +89,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "meta-training (default digits)",
     )
     parser.add_argument("--total-timesteps", type=_positive_int, default=1500)
-    for flag, _, kind, text in _RUN_FLAGS:
-        parser.add_argument(flag, type=kind, default=None, help=text)
+    for flag, kind, text in _RUN_FLAGS:
+        shown = _default_text(getattr(default, _flag_name(flag)))
+        parser.add_argument(flag, type=kind, default=None, help=text.format(default=shown))
     parser.add_argument("--histogram", choices=("all", "majority"), default=None)
     parser.add_argument(
         "--progress-obs", action="store_true", default=None, help="append t/k to the state"
@@ -104,20 +119,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         given = [
             flag
             for flag in (*flags, *(f for f, *_ in _RUN_FLAGS))
-            if getattr(args, flag[2:].replace("-", "_")) not in (None, [])
+            if getattr(args, _flag_name(flag)) not in (None, [])
         ]
         if given:
             parser.error(
                 f"--resume continues the checkpoint's own run: {', '.join(given)} cannot change "
                 "it. Drop them (the checkpoint's settings are used) or start a new run"
             )
-    for flag, default, _, _ in _RUN_FLAGS:
-        name = flag[2:].replace("-", "_")
+    for flag, *_ in _RUN_FLAGS:
+        name = _flag_name(flag)
         if getattr(args, name) is None and name != "reward_scale":
-            setattr(args, name, default)
+            setattr(args, name, getattr(default, name))
     args.algo = args.algo or "sac"
-    args.histogram = args.histogram or "all"
-    args.progress_obs = bool(args.progress_obs)
+    args.histogram = args.histogram or default.histogram
+    args.progress_obs = default.progress_obs if args.progress_obs is None else args.progress_obs
     if args.n_estimators < 2:
         parser.error(f"--n-estimators must be >= 2, got {args.n_estimators}")
     if args.n_bins < 1:

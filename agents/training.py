@@ -76,17 +76,32 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def env_settings(**overrides: Any) -> dict[str, Any]:
-    """The MesaEnv keyword arguments a checkpoint records (defaults of ``MesaEnv``)."""
-    settings: dict[str, Any] = {
-        "n_estimators": 10, "n_bins": 5, "sigma": 0.2, "metric": "aucprc",
-        "reward_scale": DEFAULT_REWARD_SCALE, "histogram": "all", "train_ratio": 1.0,
-        "label_noise": 0.0, "split_seed": 0, "progress_obs": False,
-    }  # fmt: skip
+    """The MesaEnv keyword arguments a checkpoint records: ``mesa_env.EnvSettings``'s defaults
+    (read at call time) for its ``run_fields()``, with ``reward_scale``
+    :data:`DEFAULT_REWARD_SCALE` (SAC's preset), then the non-``None`` ``overrides``.
+
+    Only names are checked here (an unknown one is a ``ValueError``); values are ``MesaEnv``'s
+    to check, so ``mesa_evaluation`` can still convert ``"false"`` after this call.
+    """
+    from mesa_env.settings import EnvSettings, defaults
+
+    current = defaults()
+    settings = {name: getattr(current, name) for name in EnvSettings.run_fields()}
+    settings["reward_scale"] = DEFAULT_REWARD_SCALE
     unknown = set(overrides) - set(settings)
     if unknown:
-        raise ValueError(f"unknown environment setting(s) {sorted(unknown)}")
+        raise ValueError(
+            f"unknown environment setting(s) {sorted(unknown)}; known: {', '.join(settings)}"
+        )
     settings.update({k: v for k, v in overrides.items() if v is not None})
     return settings
+
+
+def _env_reward_scale() -> float:
+    """``MesaEnv``'s own default ``reward_scale`` (1.0): what reference policies run with."""
+    from mesa_env.settings import defaults
+
+    return defaults().reward_scale
 
 
 def set_by_path(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -187,7 +202,7 @@ def run_name(
     else:
         tasks = "+".join(n.removeprefix("keel:") for n in names)
     name = f"{algo}_{tasks}_seed{seed}"
-    defaults = env_settings(**({} if is_learning(algo) else {"reward_scale": 1.0}))
+    defaults = env_settings(**({} if is_learning(algo) else {"reward_scale": _env_reward_scale()}))
     preset = default_hyperparameters(algo) if is_learning(algo) else {}
     changed_env = {k: v for k, v in (settings or {}).items() if defaults.get(k) != v}
     changed_hp = {k: v for k, v in (hyperparameters or {}).items() if preset.get(k) != v}
@@ -259,7 +274,7 @@ def resolve_run(
     else:
         overrides = dict(env_kwargs or {})
         if not is_learning(algo) and overrides.get("reward_scale") is None:
-            overrides["reward_scale"] = 1.0  # ×100 is SAC's preset, not the env's
+            overrides["reward_scale"] = _env_reward_scale()  # ×100 is SAC's preset, not the env's
         settings = env_settings(**overrides)
         hp = (
             default_hyperparameters(algo, n_envs, settings["n_estimators"])

@@ -11,6 +11,7 @@ from gymnasium.envs.registration import register, registry
 from mesa_env.data import DATASET_NAMES, Task, load_dataset, make_task
 from mesa_env.env import MesaEnv
 from mesa_env.metrics import METRICS
+from mesa_env.settings import EnvSettings, check_compatible
 from mesa_env.suites import KEEL_NAMES, TASK_SUITES, list_keel_datasets
 
 __all__ = [
@@ -19,8 +20,10 @@ __all__ = [
     "METRICS",
     "SUITE_ENV_IDS",
     "TASK_SUITES",
+    "EnvSettings",
     "MesaEnv",
     "Task",
+    "check_compatible",
     "list_keel_datasets",
     "load_dataset",
     "make_task",

@@ -14,6 +14,7 @@ from mesa_env.ensemble import IncrementalEnsemble, check_base_estimator
 from mesa_env.metrics import get_metric
 from mesa_env.render import ansi_line, rgb_frame
 from mesa_env.sampling import meta_sample, random_balanced_subset
+from mesa_env.settings import DEFAULTS as _DEFAULTS
 from mesa_env.state import HISTOGRAM_MODES, meta_state, split_error_histograms
 
 __all__ = ["INFO_SCORES", "RESET_OPTIONS", "MesaEnv"]
@@ -80,6 +81,9 @@ class MesaEnv(gym.Env):
     nothing. Without a ``render_mode``, ``render()`` warns and returns ``None``.
 
     ## Arguments
+    The defaults of the plain-value settings (``n_estimators`` … ``info_scores``) are those of
+    ``mesa_env.EnvSettings``, their one source.
+
     - ``dataset``: a name (``mesa_env.DATASET_NAMES``), a CSV path, ``(X, y)`` (split class-wise
       60/20/20), ``(X_train, y_train, X_valid, y_valid[, X_test, y_test])``, or a list of these:
       each ``reset`` then draws one task (cross-task meta-training, App. A.3). Default ``"digits"``.
@@ -130,17 +134,17 @@ class MesaEnv(gym.Env):
         self,
         dataset: Any = "digits",
         base_estimator: Any = None,
-        n_estimators: int = 10,
-        n_bins: int = 5,
-        sigma: float = 0.2,
-        metric: str = "aucprc",
-        reward_scale: float = 1.0,
-        histogram: str = "all",
-        train_ratio: float = 1.0,
-        label_noise: float = 0.0,
-        split_seed: int = 0,
-        progress_obs: bool = False,
-        info_scores: str = "final",
+        n_estimators: int = _DEFAULTS.n_estimators,
+        n_bins: int = _DEFAULTS.n_bins,
+        sigma: float = _DEFAULTS.sigma,
+        metric: str = _DEFAULTS.metric,
+        reward_scale: float = _DEFAULTS.reward_scale,
+        histogram: str = _DEFAULTS.histogram,
+        train_ratio: float = _DEFAULTS.train_ratio,
+        label_noise: float = _DEFAULTS.label_noise,
+        split_seed: int = _DEFAULTS.split_seed,
+        progress_obs: bool = _DEFAULTS.progress_obs,
+        info_scores: str = _DEFAULTS.info_scores,
         render_mode: str | None = None,
     ) -> None:
         _check_int("n_estimators", n_estimators, 2)

@@ -32,6 +32,20 @@ def _override(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
+def _env_override(text: str) -> tuple[str, Any]:
+    """``--meta-env KEY=VALUE``: the key must name a setting a checkpoint records
+    (``mesa_env.EnvSettings.run_fields()``); values are checked by the protocol."""
+    from mesa_env.settings import EnvSettings
+
+    key, value = _override(text)
+    known = EnvSettings.run_fields()
+    if key not in known:
+        raise argparse.ArgumentTypeError(
+            f"unknown environment setting {key!r}; known: {', '.join(known)}"
+        )
+    return key, value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from mesa_evaluation.protocol import EXPERIMENTS, META_ALGOS, METRIC_NAMES
 
@@ -70,7 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="agent --meta-train uses (default sac, the paper's preset)",
     )  # fmt: skip
     parser.add_argument(
-        "--meta-env", action="append", type=_override, default=[], metavar="KEY=VALUE",
+        "--meta-env", action="append", type=_env_override, default=[], metavar="KEY=VALUE",
         help="env setting for --meta-train and its classifier, e.g. progress_obs=true",
     )  # fmt: skip
     parser.add_argument(

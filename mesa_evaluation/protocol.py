@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from mesa_evaluation.methods import fit_method, mesa_variant, needs_split_sampler, uses_validation
+from agents.registry import AGENT_NAMES, is_learning
+from mesa_evaluation.methods import fit_method, method_spec, needs_split_sampler, uses_validation
 
 __all__ = [
     "EXPERIMENTS",
@@ -40,7 +41,8 @@ __all__ = [
     "score",
 ]
 
-META_ALGOS = ("sac", "td3", "ddpg", "ppo", "a2c", "tqc", "crossq")  # learning agents
+#: The agents that can meta-train a sampler: the agent registry's learning ones.
+META_ALGOS: tuple[str, ...] = tuple(a for a in AGENT_NAMES if is_learning(a))
 METRIC_NAMES = ("aucprc", "rocauc", "f1", "gmean", "mcc", "balanced_accuracy")
 TRANSFER_STEPS = 1500  # meta-training budget of the transfer samplers without --meta-train
 RUNS_LOG = "runs.jsonl"  # one JSON line per finished split, in the output folder
@@ -228,16 +230,12 @@ class EvalConfig:
         if bad:
             raise ValueError(f"unknown base learner(s) {bad}; choose from {BASE_LEARNERS}")
         out.meta_env = _checked_env(self.meta_env)
-        from mesa_evaluation.methods import METHOD_PREFIXES, method_names
+        from mesa_evaluation.methods import method_names
 
-        known = method_names()
-        unknown = [
-            m
-            for m in out.methods
-            if m not in known and not m.startswith(METHOD_PREFIXES) and mesa_variant(m) is None
-        ]
+        unknown = [m for m in out.methods if method_spec(m) is None]  # the method registry
         if unknown:
-            raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(known)}")
+            known = ", ".join(method_names())
+            raise ValueError(f"unknown method(s) {unknown}; choose from {known}")
         _check_warm_up(out)
         return out
 
