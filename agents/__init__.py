@@ -8,9 +8,17 @@ or a sampler is loaded, so ``from agents import MesaClassifier`` stays light.
 
 from __future__ import annotations
 
+from agents.base import SamplerAgent
 from agents.classifier import MesaClassifier
 from agents.registry import AGENT_NAMES, make_agent
 from agents.sampler_file import load_sampler
 from agents.training import meta_train
 
-__all__ = ["AGENT_NAMES", "MesaClassifier", "load_sampler", "make_agent", "meta_train"]
+__all__ = [
+    "AGENT_NAMES",
+    "MesaClassifier",
+    "SamplerAgent",
+    "load_sampler",
+    "make_agent",
+    "meta_train",
+]

@@ -25,6 +25,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from agents.base import SamplerAgent
 from agents.sampler_file import (
     SAMPLER_SUFFIX,
     atomic_write,
@@ -181,22 +182,19 @@ def check_sampler_in_checkpoint(sampler: Path, digest: str, metadata: dict[str, 
     raise error
 
 
-def write_checkpoint(agent: Any, stem: str | Path, metadata: dict[str, Any]) -> dict[str, Path]:
+def write_checkpoint(
+    agent: SamplerAgent, stem: str | Path, metadata: dict[str, Any]
+) -> dict[str, Path]:
     """Write every file of the checkpoint atomically, the JSON manifest last; return the paths.
 
-    Files of an earlier checkpoint of the same name that this one does not have (a replay
-    buffer, an SB3 zip) are removed, so the set on disk is exactly the one the JSON lists.
+    The agent supplies the sampler file's content (``checkpoint_state``) and the trusted files
+    that resume training (``training_files``: an SB3 zip and replay buffer). Files of an
+    earlier checkpoint of the same name that this one does not have are removed, so the set on
+    disk is exactly the one the JSON lists.
     """
     paths = checkpoint_paths(stem)
-    policy: dict[str, Any]
-    if hasattr(agent, "model"):  # an SB3 agent
-        obs_dim = int(agent.model.observation_space.shape[0])
-        policy = {"kind": "sb3", "policy_kwargs": agent.policy_kwargs(), "obs_dim": obs_dim}
-        state = agent.actor_state_dict()
-    else:  # a reference policy: parameters only
-        policy = {"kind": "reference", "params": agent.params()}
-        state = {}
-    hyperparameters = getattr(agent, "hyperparameters", None) or policy.get("params", {})
+    policy, state = agent.checkpoint_state()
+    hyperparameters = dict(agent.hyperparameters) or policy.get("params", {})
     metadata = {
         "hyperparameters": hyperparameters,
         **metadata,
@@ -206,12 +204,10 @@ def write_checkpoint(agent: Any, stem: str | Path, metadata: dict[str, Any]) -> 
         "checkpoint_id": uuid.uuid4().hex,
         "weights_sha256": weights_sha256(state),
     }
-    digests: dict[str, str] = {}
-    if hasattr(agent, "model"):
-        # SB3 writes to an open file as to a path (and then adds no suffix).
-        digests["model"] = atomic_write(paths["model"], agent.model.save)
-        if getattr(agent.model, "replay_buffer", None) is not None:
-            digests["replay"] = atomic_write(paths["replay"], agent.model.save_replay_buffer)
+    digests = {
+        member: atomic_write(paths[member], write)
+        for member, write in agent.training_files().items()
+    }
     digests["sampler"] = atomic_write(paths["sampler"], sampler_writer(metadata, state))
     files = {k: {"name": paths[k].name, "sha256": digest} for k, digest in digests.items()}
     text = json.dumps({**metadata, "files": files}, indent=2, default=str).encode()

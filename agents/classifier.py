@@ -18,6 +18,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from agents.base import SamplerAgent, as_agent
+from mesa_env.binary import SEED_BOUND, binary_only_tags, minority_column, ordered_proba
 from mesa_env.settings import EnvSettings, check_compatible, defaults
 
 __all__ = ["DEFAULT_SAMPLER", "MesaClassifier"]
@@ -99,9 +101,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         self.refit = refit
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # MESA is binary (paper §3)
-        return tags
+        return binary_only_tags(super().__sklearn_tags__())  # MESA is binary (paper §3)
 
     def _estimator(self) -> Any:
         """The base learner: the user's, or ten extra trees per member by default."""
@@ -143,7 +143,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
             trained = sampler.env_settings
         elif hasattr(self.sampler, "predict"):
             sampler = self.sampler
-            trained = dict(getattr(sampler, "metadata", {}).get("env", {}))
+            trained = dict(as_agent(sampler).metadata.get("env", {}))
             conflicts = check_compatible(trained, explicit, strict=False)
             if conflicts:
                 raise ValueError(f"settings conflict with the sampler's: {', '.join(conflicts)}")
@@ -187,22 +187,22 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         sampler, settings = self._load_sampler()
         env = MesaEnv(
             dataset=(X_tr, y_tr, X_va, y_va),
-            base_estimator=self._estimator(),
+            estimator=self._estimator(),
             n_estimators=self.n_estimators,
             **settings,
         )
-        episode_seed = int(rng.randint(np.iinfo(np.int32).max))
-        if hasattr(sampler, "fit_env") and not sampler.scores_:  # an untuned reference policy
+        episode_seed = int(rng.randint(SEED_BOUND))
+        if as_agent(sampler).needs_tuning and not sampler.scores_:  # an untuned tuned policy
             import copy
 
             sampler = copy.deepcopy(sampler)
             sampler.random_state = episode_seed
-            sampler.fit_env(env)
+            sampler.fit(env)
         _, mus = run_episode(env, sampler, seed=episode_seed)  # Algorithm 2
         if self.refit:  # same μ sequence and seed, now sampling from training + validation
             env = MesaEnv(
                 dataset=(np.vstack([X_tr, X_va]), np.concatenate([y_tr, y_va]), X_va, y_va),
-                base_estimator=self._estimator(),
+                estimator=self._estimator(),
                 n_estimators=self.n_estimators,
                 **settings,
             )
@@ -219,14 +219,9 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         p_minority = np.zeros(X.shape[0])
         for member in self.estimators_:
-            column = int(np.flatnonzero(member.classes_ == 1)[0])
-            p_minority += member.predict_proba(X)[:, column]
+            p_minority += member.predict_proba(X)[:, minority_column(member)]
         p_minority /= len(self.estimators_)
-        minority_first = self.classes_[0] == self.minority_
-        columns = (
-            (p_minority, 1.0 - p_minority) if minority_first else (1.0 - p_minority, p_minority)
-        )
-        return np.column_stack(columns)
+        return ordered_proba(p_minority, self.classes_, self.minority_)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Probability of ``classes_[1]`` minus 0.5: positive exactly where :meth:`predict`
@@ -239,8 +234,10 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-class _ReplayPolicy:
+class _ReplayPolicy(SamplerAgent):
     """Answers a fixed μ sequence, one per step (``refit=True`` replays the sampler's choices)."""
+
+    algo = "replay"
 
     def __init__(self, mus: list[float]) -> None:
         self.mus = list(mus)
@@ -255,3 +252,6 @@ class _ReplayPolicy:
         mu = self.mus[self._step]
         self._step += 1
         return np.array([mu], dtype=np.float32), None
+
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        raise TypeError("a replayed μ sequence is not a policy: it cannot be saved")

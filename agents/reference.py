@@ -14,13 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import as_batch
+from agents.base import SamplerAgent, as_batch
 
 __all__ = ["ConstantPolicy", "RandomPolicy", "ReferencePolicy"]
 
 
-class ReferencePolicy:
-    """Base of fixed policies: ``learn`` does nothing, parameters are plain JSON."""
+class ReferencePolicy(SamplerAgent):
+    """Base of fixed policies: ``learn`` does nothing, parameters are plain JSON.
+
+    A new fixed policy is a subclass with ``algo``, ``params`` and ``_mu`` plus one line in
+    ``agents.registry.REFERENCE_POLICIES``; training, checkpoints and sampler files follow.
+    """
 
     algo = "reference"
 
@@ -42,6 +46,10 @@ class ReferencePolicy:
         batch, single = as_batch(observation)
         mu = self._mu(batch).astype(np.float32).reshape(-1, 1)
         return (mu[0] if single else mu), None
+
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Parameters only: a sampler file rebuilds the policy from them, with no weights."""
+        return {"kind": "reference", "params": self.params()}, {}
 
     def save(self, path: str | Path) -> None:
         """Write the parameters as JSON."""

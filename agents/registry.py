@@ -1,9 +1,15 @@
-"""Name → agent table read by ``--algo``: SB3 learners and the non-learning reference policies."""
+"""Name → agent table read by ``--algo``: SB3 learners and the non-learning reference policies.
+
+Adding a fixed or tuned policy is one ``ReferencePolicy`` subclass plus one line in
+:data:`REFERENCE_POLICIES`: ``make_agent``, ``meta_train``, checkpoints and ``load_sampler``
+all read this table when called.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from agents.base import SamplerAgent
 from agents.reference import ConstantPolicy, RandomPolicy, ReferencePolicy, SchedulePolicy
 from agents.sb3_agents import SB3_ALGOS, SB3Agent, default_hyperparameters
 from agents.tuned import TunedConstantPolicy, TunedSchedulePolicy
@@ -27,8 +33,9 @@ def is_learning(algo: str) -> bool:
 
 
 def _check_name(algo: str) -> None:
-    if algo not in AGENT_NAMES:
-        raise ValueError(f"unknown agent {algo!r}; choose one of {', '.join(AGENT_NAMES)}")
+    if algo not in SB3_ALGOS and algo not in REFERENCE_POLICIES:  # the tables as they are now
+        names = (*SB3_ALGOS, *REFERENCE_POLICIES)
+        raise ValueError(f"unknown agent {algo!r}; choose one of {', '.join(names)}")
 
 
 def make_agent(
@@ -40,7 +47,7 @@ def make_agent(
     seed: int | None = None,
     tensorboard_log: str | None = None,
     verbose: int = 0,
-) -> Any:
+) -> SamplerAgent:
     """Build agent ``algo``. SB3 agents need ``env`` (rescaled, see ``rescale_env``);
     reference policies take their parameters from ``hyperparameters`` (e.g. ``{"mu": 1.0}``).
     """

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from agents.base import as_agent
+
 __all__ = ["run_episode", "sampler_action"]
 
 
@@ -14,12 +16,12 @@ def run_episode(
 ) -> tuple[dict[str, Any], list[float]]:
     """Play one episode of ``MesaEnv`` (not rescaled) with ``sampler.predict`` answering μ.
 
-    Returns the final step's ``info`` (scores of the finished ensemble) and the μ chosen at
-    each step.
+    ``sampler`` is a ``SamplerAgent`` (or any object with ``predict``, see ``as_agent``); its
+    ``reset_episode`` is called before the first step. Returns the final step's ``info``
+    (scores of the finished ensemble) and the μ chosen at each step.
     """
     obs, info = env.reset(seed=seed, options=options)
-    if hasattr(sampler, "reset_episode"):  # policies that count their steps
-        sampler.reset_episode()
+    as_agent(sampler).reset_episode()
     mus: list[float] = []
     terminated = truncated = False
     while not (terminated or truncated):

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import as_batch
+from agents.base import SamplerAgent, as_batch
 from mesa_env.settings import EnvSettings, check_compatible
 
 __all__ = [
@@ -437,7 +437,7 @@ def _rebuild_policy(metadata: dict[str, Any], state_dict: dict[str, Any], path: 
     from gymnasium import spaces
 
     from agents.registry import REFERENCE_POLICIES
-    from agents.sb3_agents import ON_POLICY, SB3_ALGOS, policy_class
+    from agents.sb3_agents import ON_POLICY, SB3_ALGOS, policy_class, policy_weights
 
     algo, spec = metadata["algo"], metadata["policy"]
     if algo in REFERENCE_POLICIES:
@@ -470,7 +470,7 @@ def _rebuild_policy(metadata: dict[str, Any], state_dict: dict[str, Any], path: 
             f"fit the {algo} policy: {exc}"
         ) from None
     full = policy.state_dict()
-    needed = set(full) if on_policy else {k for k in full if k.startswith("actor.")}
+    needed = set(policy_weights(algo, full))
     missing, unexpected = needed - set(state_dict), set(state_dict) - needed
     if missing or unexpected:
         raise ValueError(
@@ -488,10 +488,13 @@ def _rebuild_policy(metadata: dict[str, Any], state_dict: dict[str, Any], path: 
     return policy
 
 
-class Sampler:
+class Sampler(SamplerAgent):
     """A meta-sampler loaded from a sampler file: ``predict(obs)`` gives μ ∈ [0, 1].
 
-    ``metadata`` holds what it was trained on and under which environment settings.
+    ``metadata`` holds what it was trained on and under which environment settings. The policy
+    is frozen: ``fit`` has nothing to tune, ``learn`` refuses (train from the SB3 checkpoint
+    with ``--resume``). ``policy`` is either a reference policy (itself an agent, answering μ)
+    or an SB3 policy network (answering an action in [−1, 1]).
     """
 
     def __init__(self, metadata: dict[str, Any], policy: Any) -> None:
@@ -508,31 +511,35 @@ class Sampler:
         """A loaded sampler is frozen; retrain from the SB3 checkpoint with ``--resume``."""
         raise NotImplementedError("a sampler file holds a frozen policy; use --resume to train")
 
+    def reset_episode(self) -> None:
+        """Restart a reference policy that counts its steps (a schedule)."""
+        if isinstance(self.policy, SamplerAgent):
+            self.policy.reset_episode()
+
     def predict(
         self, observation: np.ndarray, deterministic: bool = True
     ) -> tuple[np.ndarray, None]:
         """μ in [0, 1]: shape (1,) for one observation, (n, 1) for a batch."""
         from agents.sb3_agents import to_mu
 
-        if not hasattr(self.policy, "set_training_mode"):  # reference policy: already μ
+        if isinstance(self.policy, SamplerAgent):  # reference policy: already μ
             return self.policy.predict(observation, deterministic)
         batch, single = as_batch(observation)
         action, _ = self.policy.predict(batch, deterministic=deterministic)
         mu = to_mu(action).reshape(-1, 1)
         return (mu[0] if single else mu), None
 
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The file's policy entry and the weights it was rebuilt from."""
+        from agents.sb3_agents import policy_weights
+
+        if isinstance(self.policy, SamplerAgent):
+            return self.policy.checkpoint_state()
+        return dict(self.metadata["policy"]), policy_weights(self.algo, self.policy.state_dict())
+
     def save(self, path: str | Path) -> None:
         """Write this sampler to another sampler file."""
-        state = {} if not hasattr(self.policy, "state_dict") else self._actor_state()
-        write_sampler_file(path, self.metadata, state)
-
-    def _actor_state(self) -> dict[str, Any]:
-        from agents.sb3_agents import ON_POLICY
-
-        state = self.policy.state_dict()
-        if self.algo in ON_POLICY:
-            return state
-        return {k: v for k, v in state.items() if k.startswith("actor.")}
+        write_sampler_file(path, self.metadata, self.checkpoint_state()[1])
 
 
 def sampler_path(path: str | Path) -> Path:

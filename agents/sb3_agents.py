@@ -18,7 +18,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.base import as_batch
+from agents.base import SamplerAgent, as_batch
 
 __all__ = [
     "SB3_ALGOS",
@@ -27,6 +27,7 @@ __all__ = [
     "algo_class",
     "check_hyperparameters",
     "default_hyperparameters",
+    "policy_weights",
     "rescale_env",
     "to_mu",
     "warmup_steps",
@@ -46,6 +47,15 @@ ON_POLICY = ("ppo", "a2c")
 
 #: Keys of our hyper-parameter dicts that are not SB3 arguments but turn into one.
 _DERIVED_KEYS = ("lr_decay", "lr_decay_every", "action_noise_sigma")
+
+
+def policy_weights(algo: str, state_dict: dict[str, Any]) -> dict[str, Any]:
+    """The weights that define ``algo``'s deterministic policy, from its full ``state_dict``:
+    all of them for on-policy agents (PPO/A2C share one module), the actor's (``actor.*``) for
+    off-policy ones, whose critics play no part in μ. What a sampler file stores and needs."""
+    if algo in ON_POLICY:
+        return dict(state_dict)
+    return {k: v for k, v in state_dict.items() if k.startswith("actor.")}
 
 
 def algo_class(algo: str) -> type:
@@ -291,13 +301,18 @@ def _quiet_logger(model: Any, verbose: int) -> None:
     model.set_logger(Logger(folder=None, output_formats=formats))
 
 
-class SB3Agent:
+class SB3Agent(SamplerAgent):
     """An SB3 model behind the agent interface, answering μ ∈ [0, 1].
+
+    It trains with SB3's ``learn(total_timesteps, ...)`` on the env it was built with (see
+    ``agents.meta_train``), not with ``fit(env)``, which refuses.
 
     ``save`` writes SB3's own zip (optimizer state included, for ``--resume``). SB3 zips contain
     pickled objects: load them only from trusted sources; share samplers as sampler files
     (``agents.sampler_file``), which cannot run code.
     """
+
+    is_learning = True
 
     def __init__(self, algo: str, model: Any, hyperparameters: dict[str, Any]) -> None:
         self.algo = algo
@@ -364,6 +379,18 @@ class SB3Agent:
         self.model.learn(total_timesteps=total_timesteps, **kwargs)
         return self
 
+    def fit(self, env: Any) -> SB3Agent:
+        """Refused: an SB3 agent trains on the env it was built with."""
+        raise TypeError(
+            f"{self.algo} trains with learn(total_timesteps) on the env it was built with "
+            "(or agents.meta_train), not fit(env)"
+        )
+
+    def load_replay(self, path: str | Path) -> None:
+        """Restore an off-policy agent's replay buffer from ``path`` when it exists."""
+        if self.algo not in ON_POLICY and Path(path).is_file():
+            self.model.load_replay_buffer(path)
+
     def predict(
         self, observation: np.ndarray, deterministic: bool = True
     ) -> tuple[np.ndarray, None]:
@@ -377,17 +404,32 @@ class SB3Agent:
         """SB3's zip (trusted format, for resuming)."""
         self.model.save(str(path))
 
-    # -- what a safe sampler file needs -----------------------------------------------------
+    # -- what a checkpoint needs ------------------------------------------------------------
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The policy's architecture and the weights the deterministic action depends on."""
+        spec = {
+            "kind": "sb3",
+            "policy_kwargs": self.policy_kwargs(),
+            "obs_dim": int(self.model.observation_space.shape[0]),
+        }
+        return spec, self.actor_state_dict()
+
+    def training_files(self) -> dict[str, Callable[[Any], Any]]:
+        """SB3's zip and, for off-policy agents, the replay buffer (to ``--resume``)."""
+        # SB3 writes to an open file as to a path (and then adds no suffix).
+        files: dict[str, Callable[[Any], Any]] = {"model": self.model.save}
+        if getattr(self.model, "replay_buffer", None) is not None:
+            files["replay"] = self.model.save_replay_buffer
+        return files
+
     def policy_kwargs(self) -> dict[str, Any]:
         """The JSON-able ``policy_kwargs`` the policy was built with."""
         return copy.deepcopy(self.hyperparameters.get("policy_kwargs", {}))
 
     def actor_state_dict(self) -> dict[str, Any]:
-        """The weights the deterministic action depends on (critics are left out)."""
-        state = self.model.policy.state_dict()
-        if self.algo in ON_POLICY:
-            return {k: v.detach().clone() for k, v in state.items()}
-        return {k: v.detach().clone() for k, v in state.items() if k.startswith("actor.")}
+        """The weights the deterministic action depends on (:func:`policy_weights`), copied."""
+        state = policy_weights(self.algo, self.model.policy.state_dict())
+        return {k: v.detach().clone() for k, v in state.items()}
 
 
 def policy_class(algo: str) -> Callable[..., Any]:

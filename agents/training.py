@@ -13,10 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from agents.base import SamplerAgent
 from agents.checkpoint import checkpoint_paths, read_metadata, write_checkpoint
 from agents.registry import is_learning, make_agent
 from agents.rollout import run_episode
@@ -49,7 +50,7 @@ DEFAULT_REWARD_SCALE = 100.0
 class TrainResult:
     """What a meta-training run produced."""
 
-    agent: Any
+    agent: SamplerAgent
     metadata: dict[str, Any]
     paths: dict[str, Path] = field(default_factory=dict)
     evaluation: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -120,7 +121,7 @@ def _make_env(
 ) -> Any:
     from mesa_env import MesaEnv
 
-    env = MesaEnv(dataset=list(datasets), base_estimator=copy.deepcopy(base_estimator), **settings)
+    env = MesaEnv(dataset=list(datasets), estimator=copy.deepcopy(base_estimator), **settings)
     return rescale_env(env) if rescale else env
 
 
@@ -296,6 +297,16 @@ def resolve_run(
     return algo, list(datasets), settings, hp, previous
 
 
+class _Trained(NamedTuple):
+    """An agent fresh from training (or tuning), with what the run's metadata records of it."""
+
+    agent: SamplerAgent
+    seconds: float = 0.0  # env steps + agent updates (or tuning episodes), this call
+    timesteps: int = 0
+    training_curve: dict[str, Any] | None = None
+    tensorboard_dir: str | None = None
+
+
 def _train_sb3(
     algo: str,
     datasets: list[Any],
@@ -312,8 +323,8 @@ def _train_sb3(
     name: str,
     progress_bar: bool,
     verbose: int,
-) -> tuple[Any, Any, float]:
-    """Build (or load) the SB3 agent, meta-train it; return it, the callback and the seconds."""
+) -> _Trained:
+    """Build (or load) the SB3 agent and meta-train it on the rescaled env."""
     from agents.callbacks import TrainingMonitorCallback
 
     done_before = int(previous.get("timesteps", 0))
@@ -324,8 +335,7 @@ def _train_sb3(
             agent = SB3Agent.load(
                 paths["model"], algo, hp, env=venv, total_timesteps=done_before + total_timesteps
             )
-            if paths["replay"].is_file() and hasattr(agent.model, "load_replay_buffer"):
-                agent.model.load_replay_buffer(paths["replay"])
+            agent.load_replay(paths["replay"])
         else:
             agent = make_agent(
                 algo,
@@ -348,7 +358,32 @@ def _train_sb3(
         seconds = time.perf_counter() - start
     finally:
         venv.close()
-    return agent, callback, seconds
+    return _Trained(
+        agent,
+        seconds,
+        # SB3 finishes the episode a budget ends in: count what was really collected.
+        timesteps=int(agent.model.num_timesteps),
+        training_curve=callback.summary(),
+        tensorboard_dir=agent.model.logger.get_dir() if agent.model.tensorboard_log else None,
+    )
+
+
+def _fit_reference(
+    algo: str,
+    datasets: list[Any],
+    settings: dict[str, Any],
+    hp: dict[str, Any],
+    seed: int,
+    base_estimator: Any,
+) -> _Trained:
+    """Build a reference policy; tune it on the training tasks' validation parts if it
+    ``needs_tuning`` (fixed policies build no environment)."""
+    agent = make_agent(algo, hyperparameters=hp, seed=seed)
+    if not agent.needs_tuning:
+        return _Trained(agent)
+    start = time.perf_counter()
+    agent.fit(_make_env(datasets, settings, base_estimator, rescale=False))
+    return _Trained(agent, time.perf_counter() - start)
 
 
 def meta_train(
@@ -378,6 +413,9 @@ def meta_train(
     applies while this call runs. ``provenance`` (e.g. the command line and the task suites
     named on it) is stored in the metadata as given. Every argument is checked, and ``save``
     tested for writability, before the first environment step.
+
+    The run's metadata is returned in ``TrainResult.metadata`` and is also the returned agent's
+    ``metadata`` (the ``SamplerAgent`` attribute; ``MesaClassifier`` reads its env settings).
     """
     if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, int):
         raise TypeError(f"total_timesteps must be an integer; got {total_timesteps!r}")
@@ -387,6 +425,7 @@ def meta_train(
         raise ValueError(f"n_envs must be >= 1; got {n_envs}")
     if eval_episodes < 0:
         raise ValueError(f"eval_episodes must be >= 0; got {eval_episodes}")
+    # 1. Resolve the run: algorithm, datasets, settings, hyper-parameters, name.
     algo, datasets, settings, hp, previous = resolve_run(
         algo, list(datasets), total_timesteps, n_envs, hyperparameters, env_kwargs, resume
     )
@@ -394,24 +433,19 @@ def meta_train(
         check_writable(save)
     name = run_name(algo, datasets, seed, settings, hp, base_estimator)
 
-    callback, tb_dir, train_seconds = None, None, 0.0
     with torch_threads(torch_num_threads):
+        # 2. Train the SB3 agent, or build (and tune) the reference policy.
         if is_learning(algo):
-            agent, callback, train_seconds = _train_sb3(
+            trained = _train_sb3(
                 algo, datasets, settings, hp, previous, total_timesteps=total_timesteps,
                 seed=seed, n_envs=n_envs, base_estimator=base_estimator,
                 tensorboard_log=tensorboard_log, resume=resume, name=name,
                 progress_bar=progress_bar, verbose=verbose,
             )  # fmt: skip
-            tb_dir = agent.model.logger.get_dir() if agent.model.tensorboard_log else None
         else:
-            agent = make_agent(algo, hyperparameters=hp, seed=seed)
-            if hasattr(agent, "fit_env"):  # tuned reference policies pick μ on validation
-                start = time.perf_counter()
-                agent.fit_env(_make_env(datasets, settings, base_estimator, rescale=False))
-                train_seconds = time.perf_counter() - start
-        # SB3 finishes the episode a budget ends in: count what was really collected.
-        timesteps = int(agent.model.num_timesteps) if is_learning(algo) else 0
+            trained = _fit_reference(algo, datasets, settings, hp, seed, base_estimator)
+        agent = trained.agent
+        # 3. Describe the run, and score the sampler on the training tasks.
         metadata = {
             "algo": algo,
             "run_name": name,
@@ -419,18 +453,18 @@ def meta_train(
             "env": settings,
             "base_estimator": repr(base_estimator) if base_estimator is not None else None,
             "datasets": [d if isinstance(d, str) else "arrays" for d in datasets],
-            "timesteps": timesteps,
+            "timesteps": trained.timesteps,
             "seed": seed,
             "n_envs": n_envs,
-            "training_curve": callback.summary() if callback else {},
-            "train_seconds": round(train_seconds, 3),  # env steps + agent updates, this call
+            "training_curve": trained.training_curve or {},
+            "train_seconds": round(trained.seconds, 3),
             "timesteps_per_second": (
-                round(total_timesteps / train_seconds, 2)
-                if is_learning(algo) and train_seconds
+                round(total_timesteps / trained.seconds, 2)
+                if agent.is_learning and trained.seconds
                 else None
             ),
             "resumed_from": str(resume) if resume is not None else None,
-            "tensorboard_dir": tb_dir,
+            "tensorboard_dir": trained.tensorboard_dir,
         }
         evaluation = (
             evaluate_sampler(agent, datasets, settings, base_estimator, eval_episodes, seed)
@@ -440,10 +474,12 @@ def meta_train(
     metadata["final_scores"] = evaluation
     if provenance:
         metadata["provenance"] = dict(provenance)
-    agent.metadata = metadata  # MesaClassifier reads the env settings (progress_obs, …) here
+    agent.metadata = metadata  # the one place: SamplerAgent.metadata of the returned agent
+    # 4. Save the checkpoint.
     result = TrainResult(
-        agent=agent, metadata=metadata, tensorboard_dir=tb_dir, evaluation=evaluation
-    )
+        agent=agent, metadata=metadata, tensorboard_dir=trained.tensorboard_dir,
+        evaluation=evaluation,
+    )  # fmt: skip
     if save is not None:
         result.paths = write_checkpoint(agent, save, metadata)
     return result

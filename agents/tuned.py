@@ -7,6 +7,7 @@ few ensembles and no RL. Any learned sampler should be compared with it side by 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ class TunedConstantPolicy(ReferencePolicy):
     """
 
     algo = "tuned-constant"
+    needs_tuning = True
 
     def __init__(
         self,
@@ -65,7 +67,7 @@ class TunedConstantPolicy(ReferencePolicy):
         """Answer like the winning candidate from now on."""
         self.mu = float(key)
 
-    def fit_env(self, env: Any) -> TunedConstantPolicy:
+    def fit(self, env: Any) -> TunedConstantPolicy:
         """Tune on every task of a ``MesaEnv`` (not rescaled): best mean validation score.
 
         Ties go to the later candidate (for μ: the larger one).
@@ -83,20 +85,38 @@ class TunedConstantPolicy(ReferencePolicy):
         self.adopt(max(order, key=lambda k: (self.scores_[k], order.index(k))))
         return self
 
-    def fit_task(self, task: Any, base_estimator: Any = None) -> TunedConstantPolicy:
-        """Tune μ on one split ``Task`` (its train and validation parts only)."""
+    def task_env(self, task: Any, base_estimator: Any = None) -> Any:
+        """A ``MesaEnv`` on one split ``Task``'s train and validation parts, to :meth:`fit` on."""
         from mesa_env import MesaEnv
 
-        env = MesaEnv(
+        return MesaEnv(
             dataset=(task.X_train, task.y_train, task.X_valid, task.y_valid),
-            base_estimator=base_estimator,
+            estimator=base_estimator,
             n_estimators=self.n_estimators,
         )
-        return self.fit_env(env)
+
+    def fit_env(self, env: Any) -> TunedConstantPolicy:
+        """Deprecated: use :meth:`fit`."""
+        warnings.warn("fit_env is deprecated; use fit(env)", DeprecationWarning, stacklevel=2)
+        return self.fit(env)
+
+    def fit_task(self, task: Any, base_estimator: Any = None) -> TunedConstantPolicy:
+        """Deprecated: use ``fit(task_env(task, base_estimator))``."""
+        warnings.warn(
+            "fit_task is deprecated; use fit(task_env(task, base_estimator))",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.fit(self.task_env(task, base_estimator))
 
     def learn(self, total_timesteps: int = 0, env: Any = None, **kwargs: Any) -> Any:
-        """With ``env`` (a MesaEnv), tune μ on it; otherwise keep the current μ."""
-        return self.fit_env(env) if env is not None else self
+        """Deprecated with ``env``: use :meth:`fit`. Without it, keep the current μ."""
+        if env is None:
+            return self
+        warnings.warn(
+            "learn(env=...) is deprecated; use fit(env)", DeprecationWarning, stacklevel=2
+        )
+        return self.fit(env)
 
 
 class TunedSchedulePolicy(TunedConstantPolicy):

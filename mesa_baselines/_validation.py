@@ -8,14 +8,16 @@ sorted original labels, as scikit-learn does.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from mesa_env import binary
+from mesa_env.binary import SEED_BOUND, binary_only_tags, minority_as_one, ordered_proba
 
 __all__ = [
     "BinaryEnsembleMixin",
@@ -27,8 +29,6 @@ __all__ = [
     "resolve_estimator",
     "spawn_member",
 ]
-
-_SEED_MAX = np.iinfo(np.int32).max
 
 
 def check_binary_target(estimator: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -62,49 +62,29 @@ def check_fit_input(estimator: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndar
     estimator.classes_ = classes
     # The minority class is the positive class (MESA §2: P is the minority set). On an exact tie,
     # scikit-learn's positive class classes_[1] is used.
-    minority = 1 if counts[1] <= counts[0] else 0
-    estimator.minority_class_ = classes[minority]
-    return X, (y == classes[minority]).astype(np.intp)
+    estimator.minority_class_, is_minority = minority_as_one(y, classes, counts)
+    return X, is_minority.astype(np.intp)
 
 
 def check_int(value: Any, name: str, minimum: int) -> int:
-    """Fail fast on a hyper-parameter that must be an integer ≥ ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
+    """Fail fast on a hyper-parameter that must be an integer ≥ ``minimum`` (``ValueError``)."""
+    return binary.check_int(name, value, minimum, value_error=True)
 
 
 def check_real(value: Any, name: str, minimum: float, *, strict: bool = False) -> float:
     """Fail fast on a hyper-parameter that must be a real number ≥ (or > if strict) ``minimum``."""
-    bad = not isinstance(value, Real) or isinstance(value, bool) or not np.isfinite(value)
-    if bad or value < minimum or (strict and value == minimum):
-        op = ">" if strict else ">="
-        raise ValueError(f"{name} must be a finite number {op} {minimum}; got {value!r}")
-    return float(value)
+    return binary.check_real(name, value, minimum, strict=strict)
 
 
 def resolve_estimator(estimator: Any) -> Any:
     """Default to a full-depth decision tree, the paper's base learner for every EIL baseline."""
-    if estimator is None:
-        from sklearn.tree import DecisionTreeClassifier
-
-        return DecisionTreeClassifier()
-    if isinstance(estimator, type):
-        raise TypeError(
-            f"estimator must be an instance, e.g. {estimator.__name__}(), not the class"
-        )
-    if not is_classifier(estimator) or not hasattr(estimator, "predict_proba"):
-        raise TypeError(
-            "estimator must be a scikit-learn classifier with predict_proba (the ensembles "
-            f"average probabilities); got {type(estimator).__name__}"
-        )
-    return estimator
+    return binary.check_estimator_arg(estimator, "estimator")
 
 
 def spawn_member(base: Any, rng: np.random.RandomState) -> Any:
     """An unfitted clone of ``base`` with its own seed drawn from the ensemble's generator."""
     member = clone(base)
-    seed = rng.randint(_SEED_MAX)  # drawn even if unused, so the draw sequence never depends on it
+    seed = rng.randint(SEED_BOUND)  # drawn even if unused, so the draw sequence never depends on it
     if "random_state" in member.get_params(deep=False):
         member.set_params(random_state=seed)
     return member
@@ -113,8 +93,9 @@ def spawn_member(base: Any, rng: np.random.RandomState) -> Any:
 def minority_proba(member: Any, X: np.ndarray) -> np.ndarray:
     """p(minority | x) from a member trained on the 0/1 codes."""
     proba = member.predict_proba(X)
-    column = np.flatnonzero(member.classes_ == 1)
-    return proba[:, column[0]] if column.size else np.zeros(X.shape[0])
+    if not np.any(member.classes_ == 1):  # a member that never saw the minority
+        return np.zeros(X.shape[0])
+    return proba[:, binary.minority_column(member)]
 
 
 class BinaryEnsembleMixin:
@@ -132,8 +113,7 @@ class BinaryEnsembleMixin:
         check_is_fitted(self, "estimators_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         p = np.clip(self._minority_proba(X), 0.0, 1.0)
-        proba = np.column_stack([1.0 - p, p])
-        return proba if self.minority_class_ == self.classes_[1] else proba[:, ::-1]
+        return ordered_proba(p, self.classes_, self.minority_class_)
 
     def predict(self, X: Any) -> np.ndarray:
         """The more probable class, in the original labels."""
@@ -141,6 +121,4 @@ class BinaryEnsembleMixin:
         return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
+        return binary_only_tags(super().__sklearn_tags__())

@@ -26,14 +26,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mesa_baselines._validation import check_int
 from mesa_baselines.hem import (
-    _MAX_SEED,
     HEM,
     _encode_minority_positive,
     _labels_from_positive,
     _positive_proba,
-    _proba_columns,
     _si_adaboost,
 )
+from mesa_env.binary import SEED_BOUND, binary_only_tags, ordered_proba
 
 __all__ = ["BCWFHardClassifier", "BCWFSoftClassifier"]
 
@@ -78,9 +77,7 @@ class _BaseBCWF(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
+        return binary_only_tags(super().__sklearn_tags__())
 
     # -- variant hooks ------------------------------------------------------------------------
     def _candidate_negative_mask(self, hem: HEM) -> np.ndarray:
@@ -108,7 +105,7 @@ class _BaseBCWF(ClassifierMixin, BaseEstimator):
         n_rounds = self.n_estimators
 
         # HEM runs once, before training, and only produces candidate lists [SUPP App. A].
-        self.hem_ = HEM(si=self.si, random_state=rng.randint(_MAX_SEED)).fit(X, y)
+        self.hem_ = HEM(si=self.si, random_state=rng.randint(SEED_BOUND)).fit(X, y)
         self.candidate_positive_mask_ = self.hem_.hardest_mask_ & positive  # PHE [§3, CODE]
         self.candidate_negative_mask_ = self._candidate_negative_mask(self.hem_)
         n_phe = int(self.candidate_positive_mask_.sum())
@@ -133,7 +130,7 @@ class _BaseBCWF(ClassifierMixin, BaseEstimator):
             # 1. Balanced random under-sampling of the current pool [§3 step 1].
             sampled = rng.choice(pool_neg, size=pool_pos.size, replace=False)
             train = np.concatenate([sampled, pool_pos])
-            member = clone(template).set_params(random_state=rng.randint(_MAX_SEED))
+            member = clone(template).set_params(random_state=rng.randint(SEED_BOUND))
             member.fit(X[train], y_int[train])
             self.estimators_.append(member)
             self.training_sets_.append(train)
@@ -201,7 +198,7 @@ class _BaseBCWF(ClassifierMixin, BaseEstimator):
         Soft voting: the members' mean p(+). Hard voting: the fraction of members voting +.
         """
         p = self._positive_score(X)
-        return _proba_columns(p, self.classes_, self.minority_class_)
+        return ordered_proba(p, self.classes_, self.minority_class_)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Positive iff the positive score is > 0.5 (ties negative) [§4]."""

@@ -25,11 +25,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mesa_baselines._validation import check_binary_target, check_int
+from mesa_env.binary import (
+    SEED_BOUND,
+    binary_only_tags,
+    minority_as_one,
+    minority_column,
+    ordered_proba,
+)
 
 __all__ = ["HEM", "HEMAdaBoostClassifier"]
-
-# Seeds handed to members; the same bound imbalanced-learn's `_set_random_states` uses.
-_MAX_SEED = np.iinfo(np.int32).max
 
 
 # --------------------------------------------------------------------------------------------
@@ -44,8 +48,8 @@ def _encode_minority_positive(estimator: Any, y: np.ndarray) -> tuple[np.ndarray
     (IR = 1) has no minority: ``classes[1]``, scikit-learn's positive class, is taken [REC].
     """
     classes, counts = check_binary_target(estimator, y)
-    positive = 0 if counts[0] < counts[1] else 1
-    return classes, classes[positive], y == classes[positive]
+    minority, is_positive = minority_as_one(y, classes, counts)
+    return classes, minority, is_positive
 
 
 def _si_adaboost(si: int) -> AdaBoostClassifier:
@@ -60,17 +64,7 @@ def _si_adaboost(si: int) -> AdaBoostClassifier:
 
 def _positive_proba(estimator: AdaBoostClassifier, X: np.ndarray) -> np.ndarray:
     """p(+|x) of a member fitted on 0/1 labels where 1 is the minority (positive) class."""
-    column = int(np.flatnonzero(estimator.classes_ == 1)[0])
-    return estimator.predict_proba(X)[:, column]
-
-
-def _proba_columns(p_positive: np.ndarray, classes: np.ndarray, minority: Any) -> np.ndarray:
-    """Stack p(+) into an (n, 2) array whose columns follow the sorted ``classes``."""
-    proba = np.empty((p_positive.shape[0], 2), dtype=float)
-    pos_col = int(np.flatnonzero(classes == minority)[0])
-    proba[:, pos_col] = p_positive
-    proba[:, 1 - pos_col] = 1.0 - p_positive
-    return proba
+    return estimator.predict_proba(X)[:, minority_column(estimator)]
 
 
 def _labels_from_positive(p_positive: np.ndarray, classes: np.ndarray, minority: Any) -> np.ndarray:
@@ -193,7 +187,7 @@ class HEM(BaseEstimator):
         self.estimators_ = []
         for chunk in self.chunks_:
             train = np.concatenate([chunk, pos_idx])  # a balanced set: |chunk| = |P| [§2.3]
-            member = clone(template).set_params(random_state=rng.randint(_MAX_SEED))
+            member = clone(template).set_params(random_state=rng.randint(SEED_BOUND))
             member.fit(X[train], y_int[train])
             # Hard label at threshold 0.5 on the whole training set [§1, §2.3, CODE].
             h = np.where(_positive_proba(member, X) > 0.5, 1, -1)
@@ -272,9 +266,7 @@ class HEMAdaBoostClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
+        return binary_only_tags(super().__sklearn_tags__())
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> HEMAdaBoostClassifier:
         """Run HEM, delete PHE ∪ NHE and fit the final AdaBoost."""
@@ -283,7 +275,7 @@ class HEMAdaBoostClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, self.minority_class_, positive = _encode_minority_positive(self, y)
         rng = check_random_state(self.random_state)
 
-        self.hem_ = HEM(si=self.si, random_state=rng.randint(_MAX_SEED)).fit(X, y)
+        self.hem_ = HEM(si=self.si, random_state=rng.randint(SEED_BOUND)).fit(X, y)
         # Delete the hardest examples of both classes; the looser m >= k/2 set is only
         # descriptive [SUPP App. D (12), CODE].
         self.removed_mask_ = self.hem_.hardest_mask_.copy()
@@ -295,7 +287,7 @@ class HEMAdaBoostClassifier(ClassifierMixin, BaseEstimator):
                 "use a baseline that does not delete examples."
             )
         final = AdaBoostClassifier(n_estimators=self.n_estimators)
-        self.estimator_ = final.set_params(random_state=rng.randint(_MAX_SEED))
+        self.estimator_ = final.set_params(random_state=rng.randint(SEED_BOUND))
         self.estimator_.fit(X[keep], positive[keep].astype(int))
         return self
 
@@ -304,7 +296,7 @@ class HEMAdaBoostClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         X = validate_data(self, X, reset=False)
         p = _positive_proba(self.estimator_, X)
-        return _proba_columns(p, self.classes_, self.minority_class_)
+        return ordered_proba(p, self.classes_, self.minority_class_)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Positive iff p(+|x) > 0.5 (AdaBoost's own decision rule)."""

@@ -19,6 +19,7 @@ from imblearn.ensemble import RUSBoostClassifier as _RUSBoost
 from sklearn.tree import DecisionTreeClassifier
 
 from mesa_baselines._validation import check_binary_target
+from mesa_env.binary import binary_only_tags
 
 __all__ = [
     "EasyEnsembleClassifier",
@@ -48,9 +49,7 @@ class _BinaryImblearn:
         return self
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
+        return binary_only_tags(super().__sklearn_tags__())
 
 
 class RUSBoostClassifier(_BinaryImblearn, _RUSBoost):

@@ -23,10 +23,9 @@ from mesa_baselines._validation import (
     spawn_member,
 )
 from mesa_baselines.smote_boost import minority_neighbours, smote_interpolate
+from mesa_env.binary import SEED_BOUND
 
 __all__ = ["SMOTEBaggingClassifier", "resampling_rates"]
-
-_SEED_MAX = np.iinfo(np.int32).max
 
 
 def resampling_rates(n_estimators: int) -> np.ndarray:
@@ -116,7 +115,7 @@ class SMOTEBaggingClassifier(BinaryEnsembleMixin, ClassifierMixin, BaseEstimator
         pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
         neighbours = minority_neighbours(X[pos], k)
         self.sampling_rates_ = resampling_rates(n)
-        seeds = rng.randint(_SEED_MAX, size=n)
+        seeds = rng.randint(SEED_BOUND, size=n)
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_fit_bag)(base, X, y, neg, pos, neighbours, rate, seed)
             for rate, seed in zip(self.sampling_rates_, seeds, strict=True)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from mesa_env.binary import minority_as_one, minority_index
+
 __all__ = [
     "DATASET_NAMES",
     "IMBLEARN_DATASETS",
@@ -157,6 +159,7 @@ def binarize_labels(y: np.ndarray) -> tuple[np.ndarray, tuple[Any, Any]]:
     """Map any two labels to 0/1 with the minority class as 1 (paper §3 notation).
 
     Works for 0/1, −1/1, strings, booleans. With equal counts the larger label is positive.
+    The checked front of :func:`mesa_env.binary.minority_as_one`, the one implementation.
     Returns the 0/1 labels and the original ``(majority, minority)`` labels.
     """
     try:
@@ -175,9 +178,9 @@ def binarize_labels(y: np.ndarray) -> tuple[np.ndarray, tuple[Any, Any]]:
             f"y holds {labels.size} classes ({labels[:10].tolist()}); MESA is binary: "
             "map your labels to minority-vs-rest first"
         )
-    minority_idx = 1 if counts[1] <= counts[0] else 0
-    minority, majority = labels[minority_idx], labels[1 - minority_idx]
-    return (y == minority).astype(np.int64), (_plain(majority), _plain(minority))
+    minority, is_minority = minority_as_one(y, labels, counts)
+    majority = labels[1 - minority_index(counts)]
+    return is_minority.astype(np.int64), (_plain(majority), _plain(minority))
 
 
 def _plain(value: Any) -> Any:

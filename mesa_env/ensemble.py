@@ -11,31 +11,21 @@ from typing import Any
 
 import numpy as np
 from sklearn import config_context
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 
-__all__ = ["IncrementalEnsemble", "check_base_estimator", "positive_proba"]
+from mesa_env.binary import PROBA_SLACK, check_estimator_arg, positive_proba
+
+__all__ = [
+    "PROBA_SLACK",
+    "IncrementalEnsemble",
+    "check_base_estimator",
+    "positive_proba",
+]  # ``positive_proba`` and ``PROBA_SLACK`` live in :mod:`mesa_env.binary`
 
 
-def check_base_estimator(estimator: Any) -> Any:
-    """Default to a full-depth decision tree (the paper's base learner); refuse non-classifiers."""
-    if estimator is None:
-        from sklearn.tree import DecisionTreeClassifier
-
-        return DecisionTreeClassifier()
-    if isinstance(estimator, type):
-        raise TypeError(
-            f"base_estimator must be an instance, e.g. {estimator.__name__}(), not the class"
-        )
-    if not hasattr(estimator, "fit") or not is_classifier(estimator):
-        raise TypeError(
-            f"base_estimator must be a scikit-learn classifier; got {type(estimator).__name__}"
-        )
-    if not hasattr(estimator, "predict_proba"):
-        raise TypeError(
-            f"base_estimator {type(estimator).__name__} has no predict_proba; MESA averages "
-            "probabilities (e.g. use SVC(probability=True))"
-        )
-    return estimator
+def check_base_estimator(estimator: Any, name: str = "estimator") -> Any:
+    """Deprecated name of :func:`mesa_env.binary.check_estimator_arg`, kept for importers."""
+    return check_estimator_arg(estimator, name)
 
 
 class IncrementalEnsemble:
@@ -45,20 +35,25 @@ class IncrementalEnsemble:
     them after ``t`` members. Labels are 0/1 with 1 the positive (minority) class.
     """
 
-    def __init__(self, base_estimator: Any, X_eval: np.ndarray) -> None:
-        self.base_estimator = base_estimator
+    def __init__(self, estimator: Any, X_eval: np.ndarray) -> None:
+        self.estimator = estimator
         self.X_eval = X_eval
         self.estimators: list[Any] = []
         self.proba = np.zeros(X_eval.shape[0])
         self._sum = np.zeros(X_eval.shape[0])
-        params = base_estimator.get_params(deep=True)
+        params = estimator.get_params(deep=True)
         # Every random_state, nested ones too (pipelines, meta-estimators), gets the seed.
         self._seed_keys = [k for k in params if k.split("__")[-1] == "random_state"]
         # Flat estimators whose parameters are plain values are rebuilt from them directly:
         # the same object ``clone`` makes, without its ~0.1 ms of validation per member.
-        flat = base_estimator.get_params(deep=False)
+        flat = estimator.get_params(deep=False)
         simple = all(v is None or isinstance(v, (bool, int, float, str)) for v in flat.values())
         self._flat_params = flat if simple and params.keys() == flat.keys() else None
+
+    @property
+    def base_estimator(self) -> Any:
+        """Alias of :attr:`estimator` (the base learner's former name)."""
+        return self.estimator
 
     def __len__(self) -> int:
         return len(self.estimators)
@@ -67,8 +62,8 @@ class IncrementalEnsemble:
         """An unfitted copy of the base learner whose every ``random_state`` is ``seed``."""
         seeds = dict.fromkeys(self._seed_keys, seed)
         if self._flat_params is not None:
-            return type(self.base_estimator)(**{**self._flat_params, **seeds})
-        return clone(self.base_estimator).set_params(**seeds)
+            return type(self.estimator)(**{**self._flat_params, **seeds})
+        return clone(self.estimator).set_params(**seeds)
 
     def fit_member(self, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
         """Fit one copy of the base learner with its derived seed, and add it.
@@ -96,35 +91,3 @@ class IncrementalEnsemble:
         self._sum += positive_proba(member, self.X_eval)
         self.estimators.append(member)
         np.divide(self._sum, len(self.estimators), out=self.proba)
-
-
-#: Slack for probabilities a hair outside [0, 1] from floating-point rounding.
-PROBA_SLACK = 1e-9
-
-
-def positive_proba(member: Any, X: np.ndarray) -> np.ndarray:
-    """``member.predict_proba(X)`` of class 1, checked: a clear ``ValueError`` naming the learner
-    when ``classes_`` lacks class 1, the output is not (n_rows, n_classes), or it holds NaN,
-    inf or values outside [0, 1]."""
-    name = type(member).__name__
-    classes = np.asarray(getattr(member, "classes_", None), dtype=object)
-    hits = np.flatnonzero(classes == 1) if classes.ndim == 1 else np.empty(0, np.intp)
-    if hits.size != 1:
-        raise ValueError(
-            f"base learner {name} was fitted on labels 0/1 but its classes_ is "
-            f"{getattr(member, 'classes_', None)!r}; it must list class 1 exactly once"
-        )
-    proba = member.predict_proba(X)
-    shape = getattr(proba, "shape", None)
-    if shape is None or len(shape) != 2 or shape != (X.shape[0], classes.size):
-        raise ValueError(
-            f"base learner {name}.predict_proba returned shape {shape} for {X.shape[0]} rows; "
-            f"expected ({X.shape[0]}, {classes.size}), one column per class of classes_"
-        )
-    low, high = proba.min(), proba.max()  # NaN propagates into both; contiguous: fast
-    if not (low >= -PROBA_SLACK and high <= 1.0 + PROBA_SLACK):
-        raise ValueError(
-            f"base learner {name}.predict_proba returned probabilities in [{low}, {high}] "
-            "(NaN or inf when shown so); they must be finite and in [0, 1]"
-        )
-    return proba[:, int(hits[0])]

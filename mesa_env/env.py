@@ -9,8 +9,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from mesa_env.binary import SEED_BOUND, check_estimator_arg, check_int, check_real
 from mesa_env.data import Task, make_task
-from mesa_env.ensemble import IncrementalEnsemble, check_base_estimator
+from mesa_env.ensemble import IncrementalEnsemble
 from mesa_env.metrics import get_metric
 from mesa_env.render import ansi_line, rgb_frame
 from mesa_env.sampling import meta_sample, random_balanced_subset
@@ -93,10 +94,12 @@ class MesaEnv(gym.Env):
       refused with a ``TypeError``: pass ``X.toarray()``). A directory, a binary file or a
       one-column CSV is refused with a message saying so. An error in one element of a list
       names its position (``dataset[2]: …``).
-    - ``base_estimator``: any scikit-learn classifier with ``predict_proba``; cloned per member
-      with a seed drawn from the env's generator. Default ``DecisionTreeClassifier()``. Its
-      ``predict_proba`` must return one column per class of ``classes_``, finite and in
-      [0, 1] (checked each step: ``ValueError`` otherwise). Members are fitted and predict under
+    - ``estimator``: the base learner, any scikit-learn classifier with ``predict_proba``
+      (``base_estimator=`` is an accepted alias, and ``env.base_estimator`` reads it; giving
+      both raises ``ValueError``); cloned per member with a seed drawn from the env's
+      generator. Default ``DecisionTreeClassifier()``. Its ``predict_proba`` must return one
+      column per class of ``classes_``, finite and in [0, 1] (checked each step:
+      ``ValueError`` otherwise). Members are fitted and predict under
       ``sklearn.config_context(assume_finite=True)`` (the data were checked finite when the
       task was built), and all but an episode's first with ``skip_parameter_validation=True``
       (they differ from it only by an integer ``random_state``).
@@ -126,14 +129,21 @@ class MesaEnv(gym.Env):
       ``test_score`` only at termination by default, formerly every step); no ``mu`` in the
       reset info (formerly NaN); boolean arguments take booleans only; clearer errors for
       actions, reset options, data files and base learners; σ → 0 draws the exact limit.
+    - v0, revised: the base learner is ``estimator`` (as in scikit-learn and ``MesaClassifier``);
+      ``base_estimator``, its former name, stays an accepted keyword alias (and attribute).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
+    @property
+    def base_estimator(self) -> Any:
+        """Alias of :attr:`estimator`, the base learner (its former name)."""
+        return self.estimator
+
     def __init__(
         self,
         dataset: Any = "digits",
-        base_estimator: Any = None,
+        estimator: Any = None,
         n_estimators: int = _DEFAULTS.n_estimators,
         n_bins: int = _DEFAULTS.n_bins,
         sigma: float = _DEFAULTS.sigma,
@@ -146,11 +156,13 @@ class MesaEnv(gym.Env):
         progress_obs: bool = _DEFAULTS.progress_obs,
         info_scores: str = _DEFAULTS.info_scores,
         render_mode: str | None = None,
+        *,
+        base_estimator: Any = None,
     ) -> None:
-        _check_int("n_estimators", n_estimators, 2)
-        _check_int("n_bins", n_bins, 1)
-        _check_real("sigma", sigma)
-        _check_real("reward_scale", reward_scale)
+        check_int("n_estimators", n_estimators, 2)
+        check_int("n_bins", n_bins, 1)
+        check_real("sigma", sigma)
+        check_real("reward_scale", reward_scale)
         _check_bool("progress_obs", progress_obs)
         if not np.isfinite(sigma) or sigma <= 0:
             raise ValueError(f"sigma must be a positive number; got {sigma}")
@@ -165,7 +177,14 @@ class MesaEnv(gym.Env):
                 f"render_mode must be None or one of {self.metadata['render_modes']}; "
                 f"got {render_mode!r}"
             )
-        self.base_estimator = check_base_estimator(base_estimator)
+        if estimator is not None and base_estimator is not None:
+            raise ValueError(
+                "give the base learner as estimator= or as base_estimator= (its alias), not both"
+            )
+        if base_estimator is not None:
+            self.estimator = check_estimator_arg(base_estimator, "base_estimator")
+        else:
+            self.estimator = check_estimator_arg(estimator, "estimator")
         self.n_estimators = int(n_estimators)
         self.n_bins = int(n_bins)
         self.sigma = float(sigma)
@@ -207,7 +226,7 @@ class MesaEnv(gym.Env):
         super().reset(seed=seed)
         self.task = self._choose_task(options)
         task = self.task
-        self.ensemble = IncrementalEnsemble(self.base_estimator, task.X_eval)
+        self.ensemble = IncrementalEnsemble(self.estimator, task.X_eval)
         # Labels of the train then valid rows, the first rows of X_eval (for the state).
         assert (
             task.eval_slices["valid"].start == task.eval_slices["train"].stop == task.y_train.size
@@ -281,7 +300,7 @@ class MesaEnv(gym.Env):
 
     def _fit_member(self, majority_rows: np.ndarray) -> None:
         rows = np.concatenate([self.task.minority_index, majority_rows])
-        seed = int(self.np_random.integers(2**31 - 1))
+        seed = int(self.np_random.integers(SEED_BOUND))
         self.ensemble.fit_member(self.task.X_train[rows], self.task.y_train[rows], seed)
 
     def _split_proba(self, split: str) -> np.ndarray:
@@ -340,18 +359,6 @@ def _make_tasks(dataset: Any, **settings: Any) -> list[Task]:
                 raise exc from None
             raise named from exc
     return tasks
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer; got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
-
-
-def _check_real(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
 
 
 def _check_bool(name: str, value: Any) -> None:

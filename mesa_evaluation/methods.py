@@ -254,7 +254,7 @@ def _build_tuned(name: str) -> Build:
             sampler = TunedConstantPolicy(TUNED_GRID, n_estimators=k, random_state=seed)
         else:
             sampler = TunedSchedulePolicy(n_estimators=k, random_state=seed)
-        sampler.fit_task(task, make_base_learner(learner))
+        sampler.fit(sampler.task_env(task, make_base_learner(learner)))
         return _fit_mesa(sampler, task, k, seed, learner, start)
 
     return build
@@ -447,8 +447,9 @@ def _zhao_method(name: str, seed: int) -> Any:
 
 
 def _minority_proba(model: Any, X: np.ndarray) -> np.ndarray:
-    proba = model.predict_proba(X)
-    return proba[:, int(np.flatnonzero(model.classes_ == 1)[0])]
+    from mesa_env.binary import minority_column
+
+    return model.predict_proba(X)[:, minority_column(model)]
 
 
 # ---------------------------------------------------------------- the registry

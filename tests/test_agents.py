@@ -236,7 +236,7 @@ def test_tuned_constant_picks_the_best_validation_score(tmp_path):
     from agents.tuned import TunedConstantPolicy
 
     env = MesaEnv(dataset="toy-mid", n_estimators=4)
-    policy = TunedConstantPolicy(grid=(0.0, 0.5, 1.0), n_episodes=2).fit_env(env)
+    policy = TunedConstantPolicy(grid=(0.0, 0.5, 1.0), n_episodes=2).fit(env)
     assert set(policy.scores_) == {0.0, 0.5, 1.0}
     assert policy.scores_[policy.mu] == max(policy.scores_.values())
     assert policy.predict(np.zeros(10, dtype=np.float32))[0][0] == pytest.approx(policy.mu)

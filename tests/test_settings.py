@@ -15,7 +15,7 @@ from agents.classifier import DEFAULT_SAMPLER, MesaClassifier
 from agents.training import DEFAULT_REWARD_SCALE, env_settings
 from mesa_env import EnvSettings, MesaEnv, check_compatible
 
-NOT_SETTINGS = ("dataset", "base_estimator", "render_mode")
+NOT_SETTINGS = ("dataset", "estimator", "base_estimator", "render_mode")
 
 
 def _signature_defaults(function) -> dict:
