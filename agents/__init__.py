@@ -1,5 +1,6 @@
-"""Meta-samplers for MESA: SB3 agents, reference policies, sampler files, training and the
-scikit-learn classifier.
+"""Meta-samplers for MESA.
+
+SB3 agents, reference policies, sampler files, training and the scikit-learn classifier.
 
 Note: ``agents`` is also the import name of the OpenAI Agents SDK (``openai-agents``); the two
 cannot be installed in one environment. torch and SB3 are imported only when an agent is built

@@ -111,6 +111,9 @@ class _ForeignAgent(SamplerAgent):
 
 
 def as_agent(sampler: Any) -> SamplerAgent:
-    """``sampler`` itself when it is a :class:`SamplerAgent`; otherwise an adapter giving a
-    duck-typed sampler (any object with ``predict``) the interface's ``reset_episode``."""
+    """Return ``sampler`` as a :class:`SamplerAgent`.
+
+    ``sampler`` itself when it is a :class:`SamplerAgent`; otherwise an adapter giving a
+    duck-typed sampler (any object with ``predict``) the interface's ``reset_episode``.
+    """
     return sampler if isinstance(sampler, SamplerAgent) else _ForeignAgent(sampler)

@@ -1,5 +1,6 @@
-"""Checkpoints that describe themselves (STYLE §10): ``NAME.zip`` + ``NAME.json`` +
-``NAME.sampler.pt`` (+ ``NAME.replay.pkl``).
+"""Checkpoints that describe themselves (STYLE §10).
+
+A checkpoint is ``NAME.zip`` + ``NAME.json`` + ``NAME.sampler.pt`` (+ ``NAME.replay.pkl``).
 
 - ``NAME.zip``: SB3's full checkpoint (optimizer state, for ``--resume``). Trusted files only.
 - ``NAME.replay.pkl``: the replay buffer of off-policy agents, for ``--resume``. Trusted only.
@@ -26,8 +27,21 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import SamplerAgent
+from agents.manifest import (
+    _MEMBERS,
+    check_sampler_in_checkpoint,
+    checkpoint_paths,
+)
+from agents.manifest import (
+    load_json as _load_json,
+)
+from agents.manifest import (
+    manifest as _manifest,
+)
+from agents.manifest import (
+    mixed_error as _mixed,
+)
 from agents.sampler_file import (
-    SAMPLER_SUFFIX,
     atomic_write,
     file_sha256,
     sampler_writer,
@@ -48,7 +62,6 @@ _PACKAGES = (
     "sb3-contrib", "torch",
 )  # fmt: skip
 #: The files a manifest covers, by their key in :func:`checkpoint_paths`.
-_MEMBERS = ("model", "replay", "sampler")
 
 
 def package_versions() -> dict[str, str]:
@@ -60,64 +73,6 @@ def package_versions() -> dict[str, str]:
         except importlib_metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def checkpoint_paths(stem: str | Path) -> dict[str, Path]:
-    """Every file of checkpoint ``stem`` (given with or without a suffix)."""
-    stem = Path(stem)
-    if stem.name.endswith(SAMPLER_SUFFIX):
-        stem = stem.with_name(stem.name[: -len(SAMPLER_SUFFIX)])
-    elif stem.suffix in (".zip", ".json"):
-        stem = stem.with_suffix("")
-    return {
-        "model": stem.with_name(stem.name + ".zip"),
-        "metadata": stem.with_name(stem.name + ".json"),
-        "sampler": stem.with_name(stem.name + SAMPLER_SUFFIX),
-        "replay": stem.with_name(stem.name + ".replay.pkl"),
-    }
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint metadata {str(path)!r} does not exist")
-    try:
-        metadata = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"checkpoint metadata {path} is not valid JSON: {exc}") from None
-    if not isinstance(metadata, dict):
-        raise ValueError(f"checkpoint metadata {path} is malformed: not a JSON object")
-    return metadata
-
-
-def _manifest(json_path: Path, metadata: dict[str, Any]) -> dict[str, str] | None:
-    """``{member: sha256}`` from the JSON's ``"files"``; None for a checkpoint without one."""
-    files = metadata.get("files")
-    if files is None:
-        return None
-    ok = isinstance(files, dict) and all(
-        key in _MEMBERS and isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
-        for key, entry in files.items()
-    )
-    if not ok:
-        raise ValueError(
-            f"checkpoint metadata {json_path} is malformed: 'files' must map "
-            f"{'/'.join(_MEMBERS)} to {{'name': ..., 'sha256': ...}}"
-        )
-    return {key: entry["sha256"] for key, entry in files.items()}
-
-
-def _mixed(json_path: Path, file: Path, why: str) -> ValueError:
-    """The error for a file that is not the one the checkpoint's JSON lists."""
-    stem = json_path.with_suffix("")
-    if why == "missing":
-        return ValueError(
-            f"checkpoint {stem} is incomplete: {file} is missing, yet {json_path.name} lists it"
-        )
-    return ValueError(
-        f"checkpoint {stem} is a mixed set: {file} {why} {json_path.name} lists. A write was "
-        "interrupted between files, or another run or person replaced one; write the "
-        "checkpoint again"
-    )
 
 
 def verify_checkpoint(stem: str | Path, metadata: dict[str, Any] | None = None) -> None:
@@ -154,32 +109,6 @@ def read_metadata(stem: str | Path, verify: bool = True) -> dict[str, Any]:
     if verify:
         verify_checkpoint(stem, metadata)
     return metadata
-
-
-def check_sampler_in_checkpoint(sampler: Path, digest: str, metadata: dict[str, Any]) -> None:
-    """Refuse a sampler file that is not the one the checkpoint JSON beside it lists.
-
-    ``digest`` is the sampler file's SHA-256. Nothing to check without a JSON, or with one
-    from before manifests; an unreadable JSON is left to :func:`read_metadata` to report.
-    """
-    json_path = checkpoint_paths(sampler)["metadata"]
-    if not json_path.is_file():
-        return
-    try:
-        checkpoint = _load_json(json_path)
-        manifest = _manifest(json_path, checkpoint)
-    except (OSError, ValueError):
-        return
-    if manifest is None or manifest.get("sampler") == digest:
-        return
-    ids = (metadata.get("checkpoint_id"), checkpoint.get("checkpoint_id"))
-    why = (
-        "differs (SHA-256) from the sampler" if "sampler" in manifest else "is not among the files"
-    )
-    error = _mixed(json_path, sampler, why)
-    if all(ids):
-        error = ValueError(f"{error} (sampler of checkpoint {ids[0]}, JSON of {ids[1]})")
-    raise error
 
 
 def write_checkpoint(

@@ -70,8 +70,7 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         meta-sampling (Algorithm 1) with the same episode seed, so the validation rows also
         train the members (the meta-state of the replay is not read; μ is not re-chosen).
 
-    Attributes
-    ----------
+    Attributes:
     estimators_ : list of fitted base learners
     classes_ : the two original labels, sorted
     mu_ : the μ the sampler chose at each ensemble step (k − 1 values)
@@ -224,8 +223,11 @@ class MesaClassifier(ClassifierMixin, BaseEstimator):
         return ordered_proba(p_minority, self.classes_, self.minority_)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Probability of ``classes_[1]`` minus 0.5: positive exactly where :meth:`predict`
-        says ``classes_[1]`` (scikit-learn's binary convention), ranked as the probability."""
+        """Probability of ``classes_[1]`` minus 0.5.
+
+        Positive exactly where :meth:`predict` says ``classes_[1]`` (scikit-learn's binary
+        convention), ranked as the probability.
+        """
         return self.predict_proba(X)[:, 1] - 0.5
 
     def predict(self, X: Any) -> np.ndarray:

@@ -71,6 +71,7 @@ class ConstantPolicy(ReferencePolicy):
         self.mu = float(mu)
 
     def params(self) -> dict[str, Any]:
+        """JSON-able constructor parameters: ``{"mu": mu}``."""
         return {"mu": self.mu}
 
     def _mu(self, batch: np.ndarray) -> np.ndarray:
@@ -87,6 +88,7 @@ class RandomPolicy(ReferencePolicy):
         self._rng = np.random.default_rng(seed)
 
     def params(self) -> dict[str, Any]:
+        """JSON-able constructor parameters: ``{"seed": seed}``."""
         return {"seed": self.seed}
 
     def _mu(self, batch: np.ndarray) -> np.ndarray:

@@ -48,8 +48,10 @@ def make_agent(
     tensorboard_log: str | None = None,
     verbose: int = 0,
 ) -> SamplerAgent:
-    """Build agent ``algo``. SB3 agents need ``env`` (rescaled, see ``rescale_env``);
-    reference policies take their parameters from ``hyperparameters`` (e.g. ``{"mu": 1.0}``).
+    """Build agent ``algo``.
+
+    SB3 agents need ``env`` (rescaled, see ``rescale_env``); reference policies take their
+    parameters from ``hyperparameters`` (e.g. ``{"mu": 1.0}``).
     """
     _check_name(algo)
     hyperparameters = dict(hyperparameters or {})

@@ -31,9 +31,11 @@ def run_episode(
 
 
 def sampler_action(sampler: Any, obs: np.ndarray) -> np.ndarray:
-    """The sampler's μ for one observation, checked: a ``(μ, state)`` pair holding one real
-    number. Anything else is the sampler's bug, reported as such rather than as a reshape
-    error inside the environment."""
+    """The sampler's μ for one observation, checked.
+
+    The answer must be a ``(μ, state)`` pair holding one real number. Anything else is the
+    sampler's bug, reported as such rather than as a reshape error inside the environment.
+    """
     answer = sampler.predict(obs, deterministic=True)
     if not isinstance(answer, tuple) or len(answer) != 2:
         raise TypeError(

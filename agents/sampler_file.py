@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import SamplerAgent, as_batch
+from agents.manifest import SAMPLER_SUFFIX, check_sampler_in_checkpoint
 from mesa_env.settings import EnvSettings, check_compatible
 
 __all__ = [
@@ -56,7 +57,6 @@ __all__ = [
 
 FORMAT = "mesa-sampler"
 FORMAT_VERSION = 1
-SAMPLER_SUFFIX = ".sampler.pt"
 #: Environment settings a sampler's observations depend on: a mismatch makes its μ meaningless.
 CHECKED_SETTINGS = EnvSettings.OBSERVATION_FIELDS
 #: Bounds on the architecture a sampler file may ask for (the presets use one layer of 50).
@@ -223,8 +223,6 @@ def _is_sb3_zip(data: bytes) -> bool:
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
     """``(metadata, state_dict, SHA-256 of the file)``, every check of a file on its own done."""
-    import torch
-
     if not path.is_file():
         raise FileNotFoundError(f"sampler file {str(path)!r} does not exist")
     hint = (
@@ -232,6 +230,19 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
         "train_sampler.py writes one beside each checkpoint"
     )
     data = path.read_bytes()  # read once: the bytes hashed are the bytes loaded
+    payload = _load_payload(path, data, hint)
+    metadata = _parse_metadata(path, payload, hint)
+    state_dict = payload.get("state_dict")
+    _check_state_dict(state_dict, hint)
+    _check_metadata_entries(path, metadata, hint)
+    _check_weights_hash(path, metadata, state_dict)
+    return metadata, state_dict, hashlib.sha256(data).hexdigest()
+
+
+def _load_payload(path: Path, data: bytes, hint: str) -> dict[str, Any]:
+    """The file's payload, loaded weights-only, with its format header and version checked."""
+    import torch
+
     try:
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -245,6 +256,11 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
         raise ValueError(f"{hint}: no '{FORMAT}' header")
     if payload.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{path}: sampler format version {payload.get('format_version')} unknown")
+    return payload
+
+
+def _parse_metadata(path: Path, payload: dict[str, Any], hint: str) -> dict[str, Any]:
+    """The payload's metadata: JSON text matching its SHA-256 (when stored), holding an object."""
     text = payload.get("metadata")
     if not isinstance(text, str):
         raise ValueError(f"{hint}: metadata missing or not JSON (a {type(text).__name__})")
@@ -262,11 +278,21 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
             f"{path} is a malformed sampler file: its metadata must be a JSON object, "
             f"got {type(metadata).__name__}"
         )
-    state_dict = payload.get("state_dict")
+    return metadata
+
+
+def _check_state_dict(state_dict: Any, hint: str) -> None:
+    """Refuse a ``state_dict`` that is not a dict of names to tensors."""
+    import torch
+
     if not isinstance(state_dict, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state_dict.items()
     ):
         raise ValueError(f"{hint}: state_dict must map names to tensors")
+
+
+def _check_metadata_entries(path: Path, metadata: dict[str, Any], hint: str) -> None:
+    """Refuse metadata without ``algo`` (a string), ``env`` and ``policy`` (objects)."""
     for key in ("algo", "env", "policy"):
         if key not in metadata:
             raise ValueError(f"{hint}: metadata has no {key!r} entry")
@@ -275,8 +301,6 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
             raise _malformed(path, key, name, metadata[key])
     if not isinstance(metadata["policy"], dict):
         raise _malformed(path, "policy", "an object", metadata["policy"])
-    _check_weights_hash(path, metadata, state_dict)
-    return metadata, state_dict, hashlib.sha256(data).hexdigest()
 
 
 def _check_weights_hash(path: Path, metadata: dict[str, Any], state_dict: dict[str, Any]) -> None:
@@ -382,38 +406,59 @@ def implied_shapes(
     act_dim = 1
     shapes: dict[str, tuple[int, ...]] = {}
     sde = bool(kwargs.get("use_sde", False))
-
-    def chain(prefix: str, layers: list[int], first: int, stride: int, width: int) -> int:
-        for i, units in enumerate(layers):
-            shapes[f"{prefix}{first + stride * i}.weight"] = (units, width)
-            shapes[f"{prefix}{first + stride * i}.bias"] = (units,)
-            width = units
-        return width
-
     if algo in ("ppo", "a2c"):
-        last_pi = chain("mlp_extractor.policy_net.", arch["pi"], 0, 2, obs_dim)
-        last_vf = chain("mlp_extractor.value_net.", arch["vf"], 0, 2, obs_dim)
+        last_pi = _chain(shapes, "mlp_extractor.policy_net.", arch["pi"], 0, 2, obs_dim)
+        last_vf = _chain(shapes, "mlp_extractor.value_net.", arch["vf"], 0, 2, obs_dim)
         shapes["value_net.weight"], shapes["value_net.bias"] = (1, last_vf), (1,)
         if not sde:
             shapes["action_net.weight"] = (act_dim, last_pi)
             shapes["action_net.bias"] = (act_dim,)
             shapes["log_std"] = (act_dim,)
     elif algo in ("td3", "ddpg"):
-        chain("actor.mu.", [*arch["pi"], act_dim], 0, 2, obs_dim)
+        _chain(shapes, "actor.mu.", [*arch["pi"], act_dim], 0, 2, obs_dim)
     else:  # sac, tqc, crossq: a latent MLP, then μ and log σ heads
-        batch_norm = algo == "crossq" and bool(kwargs.get("batch_norm", True)) and arch["pi"]
-        first, stride = (1, 3) if batch_norm else (0, 2)
-        last = chain("actor.latent_pi.", arch["pi"], first, stride, obs_dim)
-        if batch_norm:  # a batch-renorm layer before each linear one and after the last
-            for i, width in enumerate([obs_dim, *arch["pi"]]):
-                for stat in ("scale", "bias", "ra_mean", "ra_var"):
-                    shapes[f"actor.latent_pi.{3 * i}.{stat}"] = (width,)
-                shapes[f"actor.latent_pi.{3 * i}.steps"] = ()
-        if not sde:
-            for head in ("mu", "log_std"):
-                shapes[f"actor.{head}.weight"] = (act_dim, last)
-                shapes[f"actor.{head}.bias"] = (act_dim,)
+        _latent_actor_shapes(shapes, algo, arch["pi"], obs_dim, kwargs, sde, act_dim)
     return shapes
+
+
+def _chain(
+    shapes: dict[str, tuple[int, ...]],
+    prefix: str,
+    layers: list[int],
+    first: int,
+    stride: int,
+    width: int,
+) -> int:
+    """Add the shapes of linear ``layers`` at ``prefix``+index to ``shapes``; the last width."""
+    for i, units in enumerate(layers):
+        shapes[f"{prefix}{first + stride * i}.weight"] = (units, width)
+        shapes[f"{prefix}{first + stride * i}.bias"] = (units,)
+        width = units
+    return width
+
+
+def _latent_actor_shapes(
+    shapes: dict[str, tuple[int, ...]],
+    algo: str,
+    pi: list[int],
+    obs_dim: int,
+    kwargs: dict[str, Any],
+    sde: bool,
+    act_dim: int,
+) -> None:
+    """Add the shapes of a SAC-family actor (latent MLP, then μ and log σ heads) to ``shapes``."""
+    batch_norm = algo == "crossq" and bool(kwargs.get("batch_norm", True)) and pi
+    first, stride = (1, 3) if batch_norm else (0, 2)
+    last = _chain(shapes, "actor.latent_pi.", pi, first, stride, obs_dim)
+    if batch_norm:  # a batch-renorm layer before each linear one and after the last
+        for i, width in enumerate([obs_dim, *pi]):
+            for stat in ("scale", "bias", "ra_mean", "ra_var"):
+                shapes[f"actor.latent_pi.{3 * i}.{stat}"] = (width,)
+            shapes[f"actor.latent_pi.{3 * i}.steps"] = ()
+    if not sde:
+        for head in ("mu", "log_std"):
+            shapes[f"actor.{head}.weight"] = (act_dim, last)
+            shapes[f"actor.{head}.bias"] = (act_dim,)
 
 
 def _check_shapes(
@@ -566,8 +611,6 @@ def load_sampler(path: str | Path, **expected: Any) -> Sampler:
     the file belongs to a checkpoint whose ``NAME.json`` lists file hashes, it must be the
     sampler that JSON lists (a mixed set from two runs is refused).
     """
-    from agents.checkpoint import check_sampler_in_checkpoint
-
     file = sampler_path(path)
     metadata, state_dict, digest = _read(file)
     check_sampler_in_checkpoint(file, digest, metadata)

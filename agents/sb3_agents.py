@@ -50,9 +50,11 @@ _DERIVED_KEYS = ("lr_decay", "lr_decay_every", "action_noise_sigma")
 
 
 def policy_weights(algo: str, state_dict: dict[str, Any]) -> dict[str, Any]:
-    """The weights that define ``algo``'s deterministic policy, from its full ``state_dict``:
-    all of them for on-policy agents (PPO/A2C share one module), the actor's (``actor.*``) for
-    off-policy ones, whose critics play no part in μ. What a sampler file stores and needs."""
+    """The weights that define ``algo``'s deterministic policy, from its full ``state_dict``.
+
+    All of them for on-policy agents (PPO/A2C share one module), the actor's (``actor.*``) for
+    off-policy ones, whose critics play no part in μ. What a sampler file stores and needs.
+    """
     if algo in ON_POLICY:
         return dict(state_dict)
     return {k: v for k, v in state_dict.items() if k.startswith("actor.")}
@@ -89,6 +91,7 @@ class StepDecaySchedule:
         self.total_timesteps = int(total_timesteps)
 
     def __call__(self, progress_remaining: float) -> float:
+        """The learning rate when ``progress_remaining`` (SB3's 1 → 0) of training is left."""
         timesteps = round((1.0 - progress_remaining) * self.total_timesteps)
         updates = max(0, timesteps - self.learning_starts)
         return self.initial * self.decay ** (updates // self.every)
@@ -190,6 +193,36 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _check_numeric(algo: str, key: str, value: Any) -> None:
+    """Refuse ``value`` unless it is a number of the kind and in the interval ``key`` needs."""
+    integer, low, high, open_low = _NUMERIC_RULES[key]
+    kind = "an integer" if integer else "a number"
+    ok = (
+        (isinstance(value, numbers.Integral) and not isinstance(value, bool))
+        if integer
+        else _is_real(value) and math.isfinite(value)
+    )
+    inside = ok and (value > low if open_low else value >= low) and value <= high
+    if not inside:
+        bound = f"{'(' if open_low else '['}{low}, {high}{']' if high < math.inf else ')'}"
+        raise ValueError(f"{algo} hyper-parameter {key} must be {kind} in {bound}; got {value!r}")
+
+
+def _check_train_freq(freq: Any) -> None:
+    """Refuse a ``train_freq`` that is not an integer >= 1 or ``[n, 'step'|'episode']``."""
+    count = freq[0] if isinstance(freq, (list, tuple)) and len(freq) == 2 else freq
+    unit = freq[1] if isinstance(freq, (list, tuple)) and len(freq) == 2 else "step"
+    if (
+        not isinstance(count, int)
+        or isinstance(count, bool)
+        or count < 1
+        or unit not in ("step", "episode")
+    ):
+        raise ValueError(
+            f"train_freq must be an integer >= 1 or [n, 'step'|'episode']; got {freq!r}"
+        )
+
+
 def check_hyperparameters(algo: str, hyperparameters: dict[str, Any]) -> None:
     """Refuse hyper-parameter values SB3 would accept silently or fail on deep inside.
 
@@ -199,19 +232,7 @@ def check_hyperparameters(algo: str, hyperparameters: dict[str, Any]) -> None:
     """
     for key, value in hyperparameters.items():
         if key in _NUMERIC_RULES:
-            integer, low, high, open_low = _NUMERIC_RULES[key]
-            kind = "an integer" if integer else "a number"
-            ok = (
-                (isinstance(value, numbers.Integral) and not isinstance(value, bool))
-                if integer
-                else _is_real(value) and math.isfinite(value)
-            )
-            inside = ok and (value > low if open_low else value >= low) and value <= high
-            if not inside:
-                bound = f"{'(' if open_low else '['}{low}, {high}{']' if high < math.inf else ')'}"
-                raise ValueError(
-                    f"{algo} hyper-parameter {key} must be {kind} in {bound}; got {value!r}"
-                )
+            _check_numeric(algo, key, value)
     steps = hyperparameters.get("gradient_steps")
     if steps is not None and (
         not isinstance(steps, int) or isinstance(steps, bool) or (steps < 1 and steps != -1)
@@ -219,17 +240,7 @@ def check_hyperparameters(algo: str, hyperparameters: dict[str, Any]) -> None:
         raise ValueError(f"gradient_steps must be an integer >= 1 (or -1); got {steps!r}")
     freq = hyperparameters.get("train_freq")
     if freq is not None:
-        count = freq[0] if isinstance(freq, (list, tuple)) and len(freq) == 2 else freq
-        unit = freq[1] if isinstance(freq, (list, tuple)) and len(freq) == 2 else "step"
-        if (
-            not isinstance(count, int)
-            or isinstance(count, bool)
-            or count < 1
-            or unit not in ("step", "episode")
-        ):
-            raise ValueError(
-                f"train_freq must be an integer >= 1 or [n, 'step'|'episode']; got {freq!r}"
-            )
+        _check_train_freq(freq)
     ent = hyperparameters.get("ent_coef")
     if ent is not None and not (
         (_is_real(ent) and math.isfinite(ent) and ent >= 0)
@@ -293,8 +304,11 @@ def _sb3_kwargs(
 
 
 def _quiet_logger(model: Any, verbose: int) -> None:
-    """SB3's default logger makes a /tmp/SB3-<date> folder per model even when it writes
-    nothing there (evaluate.py meta-trains hundreds of models, ``--resume`` loads one)."""
+    """A logger that writes nowhere and makes no folder.
+
+    SB3's default logger makes a /tmp/SB3-<date> folder per model even when it writes
+    nothing there (evaluate.py meta-trains hundreds of models, ``--resume`` loads one).
+    """
     from stable_baselines3.common.logger import Logger, make_output_format
 
     formats = [make_output_format("stdout", "")] if verbose else []

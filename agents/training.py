@@ -58,8 +58,11 @@ class TrainResult:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``"key=value"`` → ``(key, value)``, the value read as JSON when it parses (``0.99``,
-    ``true``, ``[64,64]``) and kept as a string otherwise: the form of ``--hp`` flags."""
+    """``"key=value"`` → ``(key, value)``: the form of ``--hp`` flags.
+
+    The value is read as JSON when it parses (``0.99``, ``true``, ``[64,64]``) and kept as a
+    string otherwise.
+    """
     import json
 
     if "=" not in text:
@@ -77,9 +80,11 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def env_settings(**overrides: Any) -> dict[str, Any]:
-    """The MesaEnv keyword arguments a checkpoint records: ``mesa_env.EnvSettings``'s defaults
-    (read at call time) for its ``run_fields()``, with ``reward_scale``
-    :data:`DEFAULT_REWARD_SCALE` (SAC's preset), then the non-``None`` ``overrides``.
+    """The MesaEnv keyword arguments a checkpoint records.
+
+    ``mesa_env.EnvSettings``'s defaults (read at call time) for its ``run_fields()``, with
+    ``reward_scale`` :data:`DEFAULT_REWARD_SCALE` (SAC's preset), then the non-``None``
+    ``overrides``.
 
     Only names are checked here (an unknown one is a ``ValueError``); values are ``MesaEnv``'s
     to check, so ``mesa_evaluation`` can still convert ``"false"`` after this call.
@@ -182,8 +187,10 @@ def run_name(
     hyperparameters: dict[str, Any] | None = None,
     base_estimator: Any = None,
 ) -> str:
-    """A run's name: ``<algo>_<tasks>_seed<seed>``, plus a short hash of the environment
-    settings, hyper-parameters and base learner when they differ from the defaults.
+    """A run's name: ``<algo>_<tasks>_seed<seed>``, plus a hash of non-default settings.
+
+    The short hash covers the environment settings, hyper-parameters and base learner and is
+    added only when they differ from the defaults.
 
     Runs that differ in any setting never share a checkpoint or a TensorBoard folder (the
     README's 48-run preset loop once kept only 12 checkpoints); the default run keeps the plain
@@ -376,8 +383,10 @@ def _fit_reference(
     seed: int,
     base_estimator: Any,
 ) -> _Trained:
-    """Build a reference policy; tune it on the training tasks' validation parts if it
-    ``needs_tuning`` (fixed policies build no environment)."""
+    """Build a reference policy, tuned if it ``needs_tuning``.
+
+    Tuning uses the training tasks' validation parts (fixed policies build no environment).
+    """
     agent = make_agent(algo, hyperparameters=hp, seed=seed)
     if not agent.needs_tuning:
         return _Trained(agent)

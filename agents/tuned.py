@@ -46,6 +46,7 @@ class TunedConstantPolicy(ReferencePolicy):
         self.scores_: dict[float, float] = {}
 
     def params(self) -> dict[str, Any]:
+        """JSON-able constructor parameters, with the tuned ``mu``."""
         return {
             "grid": list(self.grid),
             "n_episodes": self.n_episodes,
@@ -142,11 +143,13 @@ class TunedSchedulePolicy(TunedConstantPolicy):
         self.schedule = SchedulePolicy(start, end, n_estimators)
 
     def params(self) -> dict[str, Any]:
+        """JSON-able constructor parameters, with the tuned ``start`` and ``end``."""
         params = super().params()
         del params["mu"]
         return {**params, "start": self.schedule.start, "end": self.schedule.end}
 
     def candidates(self) -> dict[Any, Any]:
+        """Every ``(start, end)`` pair of ``grid`` values → its :class:`SchedulePolicy`."""
         from agents.reference import SchedulePolicy
 
         return {
@@ -154,6 +157,7 @@ class TunedSchedulePolicy(TunedConstantPolicy):
         }
 
     def adopt(self, key: Any) -> None:
+        """Use the schedule of the winning ``(start, end)`` pair ``key``."""
         from agents.reference import SchedulePolicy
 
         self.schedule = SchedulePolicy(key[0], key[1], self.n_estimators)

@@ -96,8 +96,10 @@ def cases(quick: bool, learners: list[str], problems: list[str]) -> list[Case]:
 
 # --------------------------------------------------------------------------- the limit
 def limit_step(task: Task, majority_rows: np.ndarray, learner: Any) -> float:
-    """Seconds for the unavoidable work of one step: fit on the subset, one stacked
-    ``predict_proba``, one validation AUCPRC. ``learner`` is a fresh, unfitted copy.
+    """Seconds for the unavoidable work of one step.
+
+    That is: fit on the subset, one stacked ``predict_proba``, one validation AUCPRC.
+    ``learner`` is a fresh, unfitted copy.
 
     scikit-learn's input checks (finite scan, parameter validation) are not physical work: the
     limit runs without them (``config_context`` entered before the clock starts), as the env's
@@ -122,8 +124,10 @@ def fresh_copy(learner: Any, seed: int | None) -> Any:
 
 @contextmanager
 def capture_majority_positions() -> Iterator[dict[str, np.ndarray]]:
-    """Remember which majority positions the env's last ``meta_sample`` returned (one extra
-    Python call per step, well under a microsecond)."""
+    """Remember which majority positions the env's last ``meta_sample`` returned.
+
+    This costs one extra Python call per step, well under a microsecond.
+    """
     captured: dict[str, np.ndarray] = {}
     original = env_module.meta_sample
 
@@ -168,9 +172,11 @@ def private_copy(task: Task) -> Task:
 
 
 def measure_ratio(case: Case, seed: int) -> tuple[list[float], list[float], Task]:
-    """Env step times and limit times, interleaved: even steps env-then-limit on the rows the
-    env just used, odd steps limit-then-env on the previous step's rows; the limit reads its
-    own copy of the data (``private_copy``)."""
+    """Env step times and limit times, interleaved.
+
+    Even steps run env-then-limit on the rows the env just used, odd steps limit-then-env on
+    the previous step's rows; the limit reads its own copy of the data (``private_copy``).
+    """
     env = make_env(case, seed)
     rng = np.random.default_rng(seed)
     step_times: list[float] = []

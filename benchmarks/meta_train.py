@@ -1,4 +1,6 @@
-"""How close is meta-training to its physical limit? (``python benchmarks/meta_train.py``)
+"""How close is meta-training to its physical limit?
+
+Run as ``python benchmarks/meta_train.py``.
 
 Meta-training (paper Algorithm 3) cannot cost less than its two parts done alone:
 
@@ -36,11 +38,13 @@ class FreeEnv(gym.Env):
         self._t = 0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode: the constant observation, no info."""
         super().reset(seed=seed)
         self._t = 0
         return self._obs, {}
 
     def step(self, action):
+        """Reward the action itself; the episode ends after ``episode`` steps."""
         self._t += 1
         return self._obs, float(action[0]), self._t >= self.episode, False, {"mu": 0.0}
 

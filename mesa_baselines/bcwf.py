@@ -272,13 +272,15 @@ _COMMON_DOC = """
 
 
 class BCWFHardClassifier(_BaseBCWF):
-    __doc__ = """Balanced cascade with a hard filter (BCWF_h), the paper's Algorithm 2.
+    """Balanced cascade with a hard filter (BCWF_h), the paper's Algorithm 2.
 
     Deletes, a few per round, only the hardest examples of both classes: those every HEM
     sub-classifier misclassifies (PHE, NHE; m = k) and that this round's classifier also
     misclassifies [§3, SUPP Table 3, CODE ``bcwf_h.py``]. Negative quota n1 = c(|NHE|); no easy
     negatives are deleted (n2 = 0), so the final class ratio is not forced to balance.
-""" + Template(_COMMON_DOC).substitute(
+    """
+
+    __doc__ += Template(_COMMON_DOC).substitute(
         extra="",
         negative_set="NHE (negatives with m = k)",
         quota_extra=" (n2 = 0)",
@@ -290,7 +292,7 @@ class BCWFHardClassifier(_BaseBCWF):
 
 
 class BCWFSoftClassifier(_BaseBCWF):
-    __doc__ = """Balanced cascade with a soft filter (BCWF_s), the paper's Algorithm 3.
+    """Balanced cascade with a soft filter (BCWF_s), the paper's Algorithm 3.
 
     Like BCWF_h for positives (PHE), but negative candidates are the looser NHE_s = {s(x) > g}
     (misclassified by more than half of HEM's sub-classifiers when g = 0), and each round also
@@ -298,7 +300,9 @@ class BCWFSoftClassifier(_BaseBCWF):
     balanced [§3, SUPP Table 3 and App. E (iii), CODE ``bcwf_s.py``]:
     n_del = ceil((|N| - (|P| - |PHE|)) / T), n1 = c(|NHE_s|), n2 = max(n_del - n1, 0). The clamp is
     [REC]; the code slices with a negative n2, which deletes almost all correct negatives.
-""" + Template(_COMMON_DOC).substitute(
+    """
+
+    __doc__ += Template(_COMMON_DOC).substitute(
         extra="""
     g : float, default=0
         Gradient threshold: negatives with HEM vote sum s(x) > g are hard candidates [§2.5].

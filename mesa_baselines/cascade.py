@@ -50,8 +50,7 @@ class BalanceCascadeClassifier(BinaryEnsembleMixin, ClassifierMixin, BaseEstimat
     random_state : int, RandomState or None, default=None
         Seeds the subsets, the tie-breaking and, through derived seeds, every member.
 
-    Attributes
-    ----------
+    Attributes:
     estimators_ : list of fitted members.
     classes_, minority_class_, n_features_in_ : labels and input width seen in fit.
     keep_ratio_ : float, f.

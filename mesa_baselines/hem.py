@@ -132,8 +132,7 @@ class HEM(BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the chunk draws and, through derived integer seeds, every sub-classifier.
 
-    Attributes
-    ----------
+    Attributes:
     classes_ : ndarray of shape (2,)
         Sorted original labels.
     minority_class_ : object
@@ -241,8 +240,7 @@ class HEMAdaBoostClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds HEM and the final AdaBoost (each gets a derived integer seed).
 
-    Attributes
-    ----------
+    Attributes:
     classes_ : ndarray of shape (2,)
         Sorted original labels.
     minority_class_ : object

@@ -108,10 +108,13 @@ class RUSBoostClassifier(_BinaryImblearn, _RUSBoost):
         return self.samplers_  # discarded members' samplers are removed with them
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> RUSBoostClassifier:
-        """Fit as imbalanced-learn does; when even the first member is worse than random
+        """Fit as imbalanced-learn does, tolerating a first member worse than random.
+
+        When even the first member is worse than random
         (scikit-learn's AdaBoost then refuses to fit, seen on KEEL's hardest sets), the
         result is an ensemble of no members that predicts the training prior, with a warning:
-        RUSBoost built no model, and the tables say so rather than dropping the split."""
+        RUSBoost built no model, and the tables say so rather than dropping the split.
+        """
         try:
             return super().fit(X, y, **fit_params)
         except ValueError as error:

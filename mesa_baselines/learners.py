@@ -1,5 +1,7 @@
-"""The paper's base classifiers by short name (App. B: scikit-learn defaults, boosting with 10),
-and the learners a practitioner would put on each balanced subset (forests, gradient boosting).
+"""Base learners by short name.
+
+The paper's base classifiers (App. B: scikit-learn defaults, boosting with 10), and the
+learners a practitioner would put on each balanced subset (forests, gradient boosting).
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ LIGHTGBM_HINT = (
 
 
 def lightgbm_classifier(random_state: int | None, **params: Any) -> Any:
-    """``LGBMClassifier`` with LightGBM's defaults, silent and single-threaded (so a result
-    does not depend on the cores, and parallel evaluation jobs do not oversubscribe them)."""
+    """``LGBMClassifier`` with LightGBM's defaults, silent and single-threaded.
+
+    Single-threaded so a result does not depend on the cores, and parallel evaluation jobs do
+    not oversubscribe them.
+    """
     try:
         from lightgbm import LGBMClassifier
     except ImportError as error:

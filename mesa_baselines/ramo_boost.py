@@ -69,8 +69,7 @@ class RAMOBoostClassifier(_SyntheticBoosting):
     random_state : int, RandomState or None, default=None
         Seeds the synthetic rows and, through derived seeds, every member.
 
-    Attributes
-    ----------
+    Attributes:
     majority_neighbour_counts_ : ndarray (|P|,), r_i. minority_ranks_ : ndarray (|P|,), the ranks.
     seed_probabilities_ : list of ndarray (|P|,), each round's seed distribution.
     estimators_, estimator_weights_, estimator_errors_, n_estimators_, n_synthetic_,

@@ -133,8 +133,7 @@ class SelfPacedEnsembleClassifier(BinaryEnsembleMixin, ClassifierMixin, BaseEsti
     random_state : int, RandomState or None, default=None
         Seeds the subsets and, through derived seeds, every member.
 
-    Attributes
-    ----------
+    Attributes:
     estimators_ : list of fitted members.
     classes_, minority_class_, n_features_in_ : labels and input width seen in fit.
     alphas_ : ndarray (n−1,), α_i used in rounds 1..n−1.

@@ -29,7 +29,7 @@ __all__ = ["SMOTEBaggingClassifier", "resampling_rates"]
 
 
 def resampling_rates(n_estimators: int) -> np.ndarray:
-    """b for each bag: 10%, 20%, ..., 100%, repeated (Wang & Yao 2009, §III)."""
+    """The resampling rate b for each bag: 10%, 20%, ..., 100%, repeated (Wang & Yao 2009, §III)."""
     return (np.arange(n_estimators) % 10 + 1) / 10.0
 
 
@@ -79,8 +79,7 @@ class SMOTEBaggingClassifier(BinaryEnsembleMixin, ClassifierMixin, BaseEstimator
     random_state : int, RandomState or None, default=None
         Seeds every bag and member.
 
-    Attributes
-    ----------
+    Attributes:
     estimators_ : list of fitted members.
     sampling_rates_ : ndarray (n,), b_j per bag.
     n_synthetic_ : ndarray (n,), SMOTE rows per bag.

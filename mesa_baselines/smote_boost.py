@@ -172,8 +172,7 @@ class SMOTEBoostClassifier(_SyntheticBoosting):
     random_state : int, RandomState or None, default=None
         Seeds the synthetic rows and, through derived seeds, every member.
 
-    Attributes
-    ----------
+    Attributes:
     estimators_, estimator_weights_, estimator_errors_ : members, their votes α_t and their
         weighted training errors (before flooring).
     n_estimators_ : int, members actually built.

@@ -39,8 +39,11 @@ PROBA_SLACK = 1e-9
 
 # ------------------------------------------------------------------------------ labels
 def minority_index(counts: Any) -> int:
-    """Position of the minority among two sorted classes with these ``counts``: the class
-    with fewer examples; on a tie 1 (the larger label, scikit-learn's positive class)."""
+    """Position of the minority among two sorted classes with these ``counts``.
+
+    The minority is the class with fewer examples; on a tie 1 (the larger label,
+    scikit-learn's positive class).
+    """
     return 1 if counts[1] <= counts[0] else 0
 
 
@@ -75,9 +78,12 @@ def minority_column(model: Any) -> int:
 
 
 def positive_proba(model: Any, X: np.ndarray) -> np.ndarray:
-    """``model.predict_proba(X)`` of class 1, checked: a clear ``ValueError`` naming the learner
-    when ``classes_`` lacks class 1, the output is not (n_rows, n_classes), or it holds NaN,
-    inf or values outside [0, 1] (± :data:`PROBA_SLACK`)."""
+    """``model.predict_proba(X)`` of class 1, checked.
+
+    A clear ``ValueError`` names the learner when ``classes_`` lacks class 1, the output is
+    not (n_rows, n_classes), or it holds NaN, inf or values outside [0, 1]
+    (± :data:`PROBA_SLACK`).
+    """
     name = type(model).__name__
     column = minority_column(model)
     n_classes = len(model.classes_)
@@ -98,9 +104,12 @@ def positive_proba(model: Any, X: np.ndarray) -> np.ndarray:
 
 
 def ordered_proba(p_minority: np.ndarray, classes: np.ndarray, minority: Any) -> np.ndarray:
-    """``predict_proba`` for the original labels: an (n, 2) array whose columns follow the
-    sorted ``classes``, ``p_minority`` in the minority's column and ``1 - p_minority`` in the
-    other (float64, or float32 when ``p_minority`` is)."""
+    """``predict_proba`` for the original labels.
+
+    An (n, 2) array whose columns follow the sorted ``classes``, ``p_minority`` in the
+    minority's column and ``1 - p_minority`` in the other (float64, or float32 when
+    ``p_minority`` is).
+    """
     p_minority = np.asarray(p_minority)
     proba = np.empty((p_minority.shape[0], 2), dtype=np.result_type(p_minority, 1.0))
     column = 1 if minority == classes[1] else 0

@@ -420,6 +420,45 @@ def add_label_noise(y01: np.ndarray, ratio: float, rng: np.random.Generator) -> 
     return y_noisy
 
 
+def _check_task_options(split_seed: Any, label_noise: Any, train_ratio: Any) -> None:
+    """Refuse ``make_task`` options of the wrong type or outside their ranges."""
+    for name, value in (("label_noise", label_noise), ("train_ratio", train_ratio)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{name} must be a number; got {type(value).__name__}")
+    if not 0.0 <= label_noise < 1.0:
+        raise ValueError(f"label_noise must be in [0, 1); got {label_noise}")
+    if not 0.0 < train_ratio <= 1.0:
+        raise ValueError(f"train_ratio must be in (0, 1]; got {train_ratio}")
+    if isinstance(split_seed, bool) or not isinstance(split_seed, (int, np.integer)):
+        raise TypeError(
+            f"split_seed must be an integer >= 0; got {type(split_seed).__name__} {split_seed!r}"
+        )
+    if split_seed < 0:
+        raise ValueError(f"split_seed must be an integer >= 0; got {split_seed}")
+
+
+def _presplit_arrays(source: tuple) -> tuple[list[np.ndarray], list[np.ndarray], tuple[Any, Any]]:
+    """``(Xs, 0/1 ys, classes)`` of an already split dataset tuple, every split checked."""
+    arrays = [check_X_y(source[i], source[i + 1]) for i in range(0, len(source), 2)]
+    n_features = {X.shape[1] for X, _ in arrays}
+    if len(n_features) > 1:
+        raise ValueError(f"the splits have different numbers of features: {sorted(n_features)}")
+    y_train01, classes = binarize_labels(arrays[0][1])
+    ys = [y_train01]
+    for _, y in arrays[1:]:
+        unknown = set(np.unique(y).tolist()) - set(classes)
+        if unknown:
+            raise ValueError(f"validation/test labels {sorted(unknown)} are not in training")
+        ys.append((y == classes[1]).astype(np.int64))
+    for y01, what in zip(
+        ys, ("training split", "validation split", "test split")[: len(ys)], strict=True
+    ):
+        _check_minority(y01, 1, what)
+        if not (y01 == 0).any():
+            raise ValueError(f"the {what} has no majority example; each split needs both")
+    return [X for X, _ in arrays], ys, classes
+
+
 def make_task(
     source: Any,
     *,
@@ -434,39 +473,10 @@ def make_task(
     flips training labels only (App. A.2); ``train_ratio`` keeps a stratified fraction of the
     training split (meta-training on a subset, §4.2 and App. C.1). Valid/test stay untouched.
     """
-    for name, value in (("label_noise", label_noise), ("train_ratio", train_ratio)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            raise TypeError(f"{name} must be a number; got {type(value).__name__}")
-    if not 0.0 <= label_noise < 1.0:
-        raise ValueError(f"label_noise must be in [0, 1); got {label_noise}")
-    if not 0.0 < train_ratio <= 1.0:
-        raise ValueError(f"train_ratio must be in (0, 1]; got {train_ratio}")
-    if isinstance(split_seed, bool) or not isinstance(split_seed, (int, np.integer)):
-        raise TypeError(
-            f"split_seed must be an integer >= 0; got {type(split_seed).__name__} {split_seed!r}"
-        )
-    if split_seed < 0:
-        raise ValueError(f"split_seed must be an integer >= 0; got {split_seed}")
+    _check_task_options(split_seed, label_noise, train_ratio)
     rng = np.random.default_rng(split_seed)
     if isinstance(source, tuple) and len(source) in (4, 6):
-        arrays = [check_X_y(source[i], source[i + 1]) for i in range(0, len(source), 2)]
-        n_features = {X.shape[1] for X, _ in arrays}
-        if len(n_features) > 1:
-            raise ValueError(f"the splits have different numbers of features: {sorted(n_features)}")
-        y_train01, classes = binarize_labels(arrays[0][1])
-        ys = [y_train01]
-        for _, y in arrays[1:]:
-            unknown = set(np.unique(y).tolist()) - set(classes)
-            if unknown:
-                raise ValueError(f"validation/test labels {sorted(unknown)} are not in training")
-            ys.append((y == classes[1]).astype(np.int64))
-        for y01, what in zip(
-            ys, ("training split", "validation split", "test split")[: len(ys)], strict=True
-        ):
-            _check_minority(y01, 1, what)
-            if not (y01 == 0).any():
-                raise ValueError(f"the {what} has no majority example; each split needs both")
-        Xs = [X for X, _ in arrays]
+        Xs, ys, classes = _presplit_arrays(source)
         name = "arrays"
     elif isinstance(source, tuple) and len(source) != 2:
         raise ValueError(

@@ -81,8 +81,10 @@ class IncrementalEnsemble:
         return member
 
     def add(self, member: Any) -> None:
-        """Add a fitted member: F_t = (1/t) Σ f_i, as a running sum so that equal vote
-        counts give exactly equal scores (ties matter to AUCPRC and to the histogram bins).
+        """Add a fitted member: F_t = (1/t) Σ f_i.
+
+        F is kept as a running sum so that equal vote counts give exactly equal scores (ties
+        matter to AUCPRC and to the histogram bins).
 
         The member's ``predict_proba`` must return one column per class of ``classes_`` (which
         holds 1), finite and in [0, 1]; otherwise ``ValueError`` names the learner and nothing

@@ -27,8 +27,9 @@ RESET_OPTIONS = ("task",)
 
 
 class MesaEnv(gym.Env):
-    """Train an under-sampling ensemble one base learner per step; the agent picks which majority
-    examples each learner sees (the meta-sampler of MESA).
+    """Train an under-sampling ensemble one base learner per step.
+
+    The agent picks which majority examples each learner sees (the meta-sampler of MESA).
 
     ## Description
     The environment is Algorithm 2 of the paper with the sampler's decisions exposed: an episode

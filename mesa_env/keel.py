@@ -217,10 +217,22 @@ def parse_keel(text: str, name: str = "KEEL file") -> tuple[np.ndarray, np.ndarr
     ``info`` holds ``columns`` (feature names, one-hot ones as ``attr=value``), ``dropped``
     (rows with a missing value, skipped) and ``relation``.
     """
+    lines = text.splitlines()
+    attrs, outputs, relation, start = _parse_header(lines, name)
+    target = _target_index(attrs, outputs, name)
+    rows, dropped = _data_rows(lines[start:], len(attrs), name)
+    y = _class_labels(rows, target, name)
+    X, columns = _feature_matrix(rows, attrs, target, name)
+    return X, y, {"columns": columns, "dropped": dropped, "relation": relation}
+
+
+def _parse_header(
+    lines: list[str], name: str
+) -> tuple[list[tuple[str, list[str] | None]], list[str], str, int]:
+    """``(attributes, outputs, relation, index of the first data line)`` of a KEEL header."""
     attrs: list[tuple[str, list[str] | None]] = []
     outputs: list[str] = []
     relation = name
-    lines = text.splitlines()
     start = None
     for i, raw in enumerate(lines):
         line = raw.strip()
@@ -230,11 +242,7 @@ def parse_keel(text: str, name: str = "KEEL file") -> tuple[np.ndarray, np.ndarr
         if low.startswith("@relation"):
             relation = line[len("@relation") :].strip()
         elif low.startswith("@attribute"):
-            attr, kind = _split_attribute(line)
-            values = _nominal_values(kind)
-            if values is None and not re.match(r"(real|integer|numeric)\b", kind.lower()):
-                raise ValueError(f"{name}: unsupported attribute type {kind!r} of {attr!r}")
-            attrs.append((attr, values))
+            attrs.append(_parse_attribute(line, name))
         elif low.startswith("@output"):
             outputs = [o.strip() for o in line.split(None, 1)[1].split(",")]
         elif low.startswith("@data"):
@@ -242,35 +250,62 @@ def parse_keel(text: str, name: str = "KEEL file") -> tuple[np.ndarray, np.ndarr
             break
     if start is None or not attrs:
         raise ValueError(f"{name}: no @attribute/@data section; not a KEEL .dat file")
+    return attrs, outputs, relation, start
+
+
+def _parse_attribute(line: str, name: str) -> tuple[str, list[str] | None]:
+    """``(attribute, nominal values or None for a numeric one)`` of an ``@attribute`` line."""
+    attr, kind = _split_attribute(line)
+    values = _nominal_values(kind)
+    if values is None and not re.match(r"(real|integer|numeric)\b", kind.lower()):
+        raise ValueError(f"{name}: unsupported attribute type {kind!r} of {attr!r}")
+    return attr, values
+
+
+def _target_index(attrs: list[tuple[str, list[str] | None]], outputs: list[str], name: str) -> int:
+    """Position of the class attribute: the one ``@outputs`` names, else the last."""
     names = [a for a, _ in attrs]
     if len(outputs) > 1:
         raise ValueError(f"{name}: {len(outputs)} output attributes; expected one class")
     target = names.index(outputs[0]) if outputs else len(attrs) - 1
     if outputs and outputs[0] not in names:
         raise ValueError(f"{name}: @outputs {outputs[0]!r} is not an attribute")
+    return target
 
+
+def _data_rows(lines: list[str], n_attrs: int, name: str) -> tuple[list[list[str]], int]:
+    """``(complete rows as cells, number of rows dropped for a missing value)``."""
     rows: list[list[str]] = []
     dropped = 0
-    for raw in lines[start:]:
+    for raw in lines:
         line = raw.strip()
         if not line or line.startswith("%"):
             continue
         cells = [c.strip() for c in line.split(",")]
-        if len(cells) != len(attrs):
-            raise ValueError(f"{name}: a data row has {len(cells)} values, expected {len(attrs)}")
+        if len(cells) != n_attrs:
+            raise ValueError(f"{name}: a data row has {len(cells)} values, expected {n_attrs}")
         if any(c in _MISSING for c in cells):
             dropped += 1
             continue
         rows.append(cells)
     if not rows:
         raise ValueError(f"{name}: no complete data row")
+    return rows, dropped
 
+
+def _class_labels(rows: list[list[str]], target: int, name: str) -> np.ndarray:
+    """0/1 labels of the ``target`` column (``positive`` → 1, ``negative`` → 0)."""
     labels = np.array([r[target].lower() for r in rows])
     unknown = set(labels.tolist()) - {"positive", "negative"}
     if unknown:
         raise ValueError(f"{name}: class values {sorted(unknown)}; expected positive/negative")
-    y = (labels == "positive").astype(np.int64)
+    return (labels == "positive").astype(np.int64)
 
+
+def _feature_matrix(
+    rows: list[list[str]], attrs: list[tuple[str, list[str] | None]], target: int, name: str
+) -> tuple[np.ndarray, list[str]]:
+    """``(X, column names)``: numeric attributes as floats, nominal ones one-hot encoded."""
     blocks: list[np.ndarray] = []
     columns: list[str] = []
     for j, (attr, values) in enumerate(attrs):
@@ -291,7 +326,7 @@ def parse_keel(text: str, name: str = "KEEL file") -> tuple[np.ndarray, np.ndarr
             blocks.append(np.stack([col == v for v in levels], axis=1).astype(np.float64))
             columns.extend(f"{attr}={v}" for v in levels)
     X = np.hstack(blocks) if blocks else np.empty((len(rows), 0))
-    return X, y, {"columns": columns, "dropped": dropped, "relation": relation}
+    return X, columns
 
 
 def load_keel(

@@ -33,7 +33,9 @@ SMALL_SIGMA = 1e-3
 
 
 def gaussian_log_weights(errors: np.ndarray, mu: float, sigma: float) -> np.ndarray:
-    """log g_{μ,σ}(e) up to a constant (Eq. 3); the constant cancels in the normalisation.
+    """The log-density log g_{μ,σ}(e) up to a constant (Eq. 3).
+
+    The constant cancels in the normalisation.
 
     With a tiny σ the squares overflow to inf, so the log-weights become −inf (silently).
     """

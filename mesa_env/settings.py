@@ -34,8 +34,9 @@ _TYPE_CHECKS: dict[str, tuple[str, Any]] = {
 
 @dataclass(frozen=True)
 class EnvSettings:
-    """The plain-value settings of ``MesaEnv`` with their defaults (see ``MesaEnv``'s docstring
-    for what each one means and which values it accepts).
+    """The plain-value settings of ``MesaEnv`` with their defaults.
+
+    See ``MesaEnv``'s docstring for what each one means and which values it accepts.
 
     Construction and :meth:`replace` check types only (``progress_obs`` must be a ``bool``,
     ``n_bins`` an integer, …); ``MesaEnv`` checks ranges and choices.
@@ -76,13 +77,18 @@ class EnvSettings:
 
     @classmethod
     def run_fields(cls) -> tuple[str, ...]:
-        """The settings that define a run, all but :attr:`INFO_FIELDS`: what a checkpoint
-        records and ``--meta-env`` accepts."""
+        """The settings that define a run, all but :attr:`INFO_FIELDS`.
+
+        These are what a checkpoint records and ``--meta-env`` accepts.
+        """
         return tuple(name for name in cls.field_names() if name not in cls.INFO_FIELDS)
 
     def replace(self, **changes: Any) -> EnvSettings:
-        """A copy with ``changes`` applied; an unknown name is a ``ValueError`` naming the known
-        ones, a value of the wrong type (``progress_obs="yes"``) a ``TypeError``."""
+        """A copy with ``changes`` applied.
+
+        An unknown name is a ``ValueError`` naming the known ones, a value of the wrong type
+        (``progress_obs="yes"``) a ``TypeError``.
+        """
         known = self.field_names()
         unknown = sorted(set(changes) - set(known))
         if unknown:

@@ -1,5 +1,7 @@
-"""Task suites over the KEEL collection: a fixed meta-train / meta-test split (like Meta-World's
-ML10-train/-test), with a validation part held out of meta-train for every choice.
+"""Task suites over the KEEL collection.
+
+A fixed meta-train / meta-test split (like Meta-World's ML10-train/-test), with a validation
+part held out of meta-train for every choice.
 
 The rule, deterministic and blind to any score (``docs/keel.md`` lists the result):
 

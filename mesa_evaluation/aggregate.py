@@ -41,8 +41,10 @@ def stratified_bootstrap_ci(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile interval of ``statistic`` over bootstrap resamples of a (runs × tasks)
-    matrix, runs resampled with replacement independently within each task (column)."""
+    """Percentile interval of ``statistic`` over bootstrap resamples of a (runs × tasks) matrix.
+
+    Runs are resampled with replacement independently within each task (column).
+    """
     scores = np.asarray(scores, dtype=float)
     runs, tasks = scores.shape
     rng = np.random.default_rng(seed)

@@ -33,8 +33,11 @@ def _override(text: str) -> tuple[str, Any]:
 
 
 def _env_override(text: str) -> tuple[str, Any]:
-    """``--meta-env KEY=VALUE``: the key must name a setting a checkpoint records
-    (``mesa_env.EnvSettings.run_fields()``); values are checked by the protocol."""
+    """Parse ``--meta-env KEY=VALUE``.
+
+    The key must name a setting a checkpoint records (``mesa_env.EnvSettings.run_fields()``);
+    values are checked by the protocol.
+    """
     from mesa_env.settings import EnvSettings
 
     key, value = _override(text)
@@ -47,6 +50,7 @@ def _env_override(text: str) -> tuple[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the ``mesa-evaluate`` command line (``sys.argv[1:]`` when ``argv`` is ``None``)."""
     from mesa_evaluation.protocol import EXPERIMENTS, META_ALGOS, METRIC_NAMES
 
     parser = argparse.ArgumentParser(

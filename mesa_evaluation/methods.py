@@ -100,8 +100,12 @@ class MesaVariant:
 
 
 def mesa_variant(name: str) -> MesaVariant | None:
-    """The parts of a ``mesa-<learner>[-<k>][-refit]`` or ``constant1-<learner>[-<k>][-refit]``
-    name (e.g. ``mesa-et-50``, ``mesa-dt-10-refit``, ``constant1-hgb-10``), else ``None``."""
+    """The parts of a ``mesa-<learner>`` or ``constant1-<learner>`` name, else ``None``.
+
+    The full forms are ``mesa-<learner>[-<k>][-refit]`` and
+    ``constant1-<learner>[-<k>][-refit]`` (e.g. ``mesa-et-50``, ``mesa-dt-10-refit``,
+    ``constant1-hgb-10``).
+    """
     from mesa_baselines.learners import BASE_LEARNERS
 
     sampler, _, rest = name.partition("-")
@@ -176,9 +180,12 @@ FAMILIES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class MethodForm:
-    """A parametrised method name: its pattern, the prefix its names start with, names to list
-    in :func:`method_names`, and the parser that turns a name into its :class:`MethodSpec`
-    (``None``: not a valid name of this form)."""
+    """A parametrised method name.
+
+    Its pattern, the prefix its names start with, names to list in :func:`method_names`, and
+    the parser that turns a name into its :class:`MethodSpec` (``None``: not a valid name of
+    this form).
+    """
 
     pattern: str
     prefix: str
@@ -189,8 +196,11 @@ class MethodForm:
 def _scored(
     model: Any, task: Any, n_train: int, start: float, score_valid: bool = True, **fields: Any
 ) -> FitResult:
-    """Score a fitted model on the test rows (and the validation rows, for model selection,
-    unless ``score_valid`` is false: the model trained on them)."""
+    """Score a fitted model on the test rows (and the validation rows).
+
+    The validation rows are scored for model selection, unless ``score_valid`` is false (the
+    model trained on them).
+    """
     import time
 
     elapsed = time.perf_counter() - start
@@ -201,8 +211,11 @@ def _scored(
 
 
 def all_labelled(task: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Every labelled row of ``task``: training + validation split stacked (or the whole 85 %
-    of the 85/15 protocol, whose ``X_train`` already holds the validation rows)."""
+    """Every labelled row of ``task``.
+
+    The training + validation split stacked (or the whole 85 % of the 85/15 protocol, whose
+    ``X_train`` already holds the validation rows).
+    """
     full = task.info.get("full_train") if isinstance(task.info, dict) else None
     if full is not None and task.X_train is full[0]:
         return task.X_train, task.y_train
@@ -241,8 +254,11 @@ def _mesa_build(make_sampler: Callable[[dict[str, Any], int], Any]) -> Build:
 
 
 def _build_tuned(name: str) -> Build:
-    """``tuned-constant`` / ``tuned-schedule``: a reference sampler tuned on the validation
-    split (no RL), then MESA's meta-sampling with it."""
+    """``tuned-constant`` / ``tuned-schedule``: MESA with a tuned reference sampler.
+
+    The reference sampler is tuned on the validation split (no RL), then MESA's meta-sampling
+    runs with it.
+    """
 
     def build(task: Any, k: int, seed: int, learner: str, context: dict[str, Any]) -> FitResult:
         import time
@@ -567,8 +583,11 @@ VALIDATION_METHODS: frozenset[str] = frozenset(
 
 
 def method_spec(name: str) -> MethodSpec | None:
-    """The spec of method ``name``: the registry's entry, else the parametrised form that
-    parses it (see :data:`METHOD_FORMS`); ``None`` for an unknown name."""
+    """The spec of method ``name``.
+
+    The registry's entry, else the parametrised form that parses it (see
+    :data:`METHOD_FORMS`); ``None`` for an unknown name.
+    """
     if name in METHODS:
         return METHODS[name]
     for form in METHOD_FORMS:
@@ -580,9 +599,12 @@ def method_spec(name: str) -> MethodSpec | None:
 
 
 def method_names() -> list[str]:
-    """Every name :func:`fit_method` accepts: the registry's, then examples of the parametrised
+    """Every name :func:`fit_method` accepts.
+
+    The registry's, then examples of the parametrised
     forms (``constant-<μ>`` for any μ in [0, 1]; the ``mesa-<learner>`` variants take any
-    ``-<k>`` and ``-refit`` too, see :func:`mesa_variant`)."""
+    ``-<k>`` and ``-refit`` too, see :func:`mesa_variant`).
+    """
     return [*METHODS, *(name for form in METHOD_FORMS for name in form.examples)]
 
 

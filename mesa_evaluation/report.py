@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from mesa_evaluation.experiments import EXPERIMENTS
+
 __all__ = [
     "git_state",
     "learnability_gap",
@@ -71,8 +73,6 @@ def provenance() -> dict[str, Any]:
 
 def summarise(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
     """``{metric: {method: {"dataset|col": {"mean", "std", "n"}}}}`` plus extra columns."""
-    from mesa_evaluation.protocol import EXPERIMENTS
-
     column = EXPERIMENTS[cfg.experiment].column
     tables: dict[str, Any] = {}
     for metric in [*cfg.metrics, "n_training_samples", "fit_seconds", "resample_seconds"]:
@@ -142,8 +142,6 @@ def paper_value(experiment: str, dataset: str, method: str, column: Any) -> floa
 
 def markdown_tables(report: dict[str, Any]) -> str:
     """One markdown table per metric: rows are methods, columns dataset × k/noise/learner."""
-    from mesa_evaluation.protocol import EXPERIMENTS
-
     cfg = report["config"]
     practitioner = cfg["experiment"] == "practitioner"
     timing = [_fit_seconds_markdown(report["rows"])] if practitioner and report["rows"] else []
@@ -153,55 +151,72 @@ def markdown_tables(report: dict[str, Any]) -> str:
         tables = [suite_markdown(suite_summary(report["rows"], m)) for m in cfg["metrics"]]
         return "\n\n".join([*tables, *timing])  # aggregate across tasks, then per task
     column = EXPERIMENTS[cfg["experiment"]].column
-    out = []
-    for metric in cfg["metrics"]:
-        table = report["tables"][metric]
-        methods = list(dict.fromkeys(r["method"] for r in report["rows"]))
-        keys = list(dict.fromkeys(f"{r['dataset']}|{r[column]}" for r in report["rows"]))
-        best = {
-            key: max((table[m][key]["mean"] for m in methods if key in table[m]), default=None)
-            for key in keys
-        }
-        header = [f"{k.split('|')[0]} {column}={k.split('|')[1]}" for k in keys]
-        lines = [f"### {metric} (test, mean ± std over runs)", ""]
-        lines.append("| method | " + " | ".join(header) + " |")
-        lines.append("|---" * (len(keys) + 1) + "|")
-        for method in methods:
-            cells = []
-            for key in keys:
-                cell = table[method].get(key)
-                if cell is None:
-                    cells.append("–")
-                    continue
-                text = f"{cell['mean']:.3f} ± {cell['std']:.3f}"
-                if best[key] is not None and np.isclose(cell["mean"], best[key]):
-                    text = f"**{text}**"
-                dataset, col = key.split("|")
-                paper = paper_value(cfg["experiment"], dataset, method, col)
-                if paper is not None and metric == "aucprc":
-                    text += f" (paper {paper:.3f})"
-                reference = table.get("mesa@self", {}).get(key)
-                if cfg["experiment"] == "transfer" and method != "mesa@self" and reference:
-                    delta = 100 * (cell["mean"] - reference["mean"]) / reference["mean"]
-                    text += f" (Δ {delta:+.2f}%)"
-                cells.append(text)
-            lines.append(f"| {method} | " + " | ".join(cells) + " |")
-        out.append("\n".join(lines))
+    out = [_metric_markdown(report, metric, column) for metric in cfg["metrics"]]
     if report["tables"].get("gap"):
         out.append(_gap_markdown(report["tables"]["gap"], cfg["metrics"][0]))
     out.extend(timing)
     sizes = report["tables"]["n_training_samples"]
     if cfg["experiment"] in ("oversampling", "resampling"):
-        lines = ["### training instances used (mean)", ""]
-        keys = list(next(iter(sizes.values())).keys())
-        lines.append("| method | " + " | ".join(keys) + " |")
-        lines.append("|---" * (len(keys) + 1) + "|")
-        for method, cols in sizes.items():
-            lines.append(
-                f"| {method} | " + " | ".join(f"{cols[k]['mean']:.0f}" for k in keys) + " |"
-            )
-        out.append("\n".join(lines))
+        out.append(_training_sizes_markdown(sizes))
     return "\n\n".join(out)
+
+
+def _metric_markdown(report: dict[str, Any], metric: str, column: str) -> str:
+    """The table of ``metric``: rows are methods, columns dataset × ``column``; best in bold."""
+    table = report["tables"][metric]
+    methods = list(dict.fromkeys(r["method"] for r in report["rows"]))
+    keys = list(dict.fromkeys(f"{r['dataset']}|{r[column]}" for r in report["rows"]))
+    best = {
+        key: max((table[m][key]["mean"] for m in methods if key in table[m]), default=None)
+        for key in keys
+    }
+    header = [f"{k.split('|')[0]} {column}={k.split('|')[1]}" for k in keys]
+    lines = [f"### {metric} (test, mean ± std over runs)", ""]
+    lines.append("| method | " + " | ".join(header) + " |")
+    lines.append("|---" * (len(keys) + 1) + "|")
+    for method in methods:
+        cells = [
+            _metric_cell(report["config"], metric, table, method, key, best[key]) for key in keys
+        ]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _metric_cell(
+    cfg: dict[str, Any],
+    metric: str,
+    table: dict[str, Any],
+    method: str,
+    key: str,
+    best: float | None,
+) -> str:
+    """One cell: mean ± std (bold when best), the paper's AUCPRC and the transfer gap if any."""
+    cell = table[method].get(key)
+    if cell is None:
+        return "–"
+    text = f"{cell['mean']:.3f} ± {cell['std']:.3f}"
+    if best is not None and np.isclose(cell["mean"], best):
+        text = f"**{text}**"
+    dataset, col = key.split("|")
+    paper = paper_value(cfg["experiment"], dataset, method, col)
+    if paper is not None and metric == "aucprc":
+        text += f" (paper {paper:.3f})"
+    reference = table.get("mesa@self", {}).get(key)
+    if cfg["experiment"] == "transfer" and method != "mesa@self" and reference:
+        delta = 100 * (cell["mean"] - reference["mean"]) / reference["mean"]
+        text += f" (Δ {delta:+.2f}%)"
+    return text
+
+
+def _training_sizes_markdown(sizes: dict[str, Any]) -> str:
+    """Mean training instances each method used, per column of ``sizes``."""
+    lines = ["### training instances used (mean)", ""]
+    keys = list(next(iter(sizes.values())).keys())
+    lines.append("| method | " + " | ".join(keys) + " |")
+    lines.append("|---" * (len(keys) + 1) + "|")
+    for method, cols in sizes.items():
+        lines.append(f"| {method} | " + " | ".join(f"{cols[k]['mean']:.0f}" for k in keys) + " |")
+    return "\n".join(lines)
 
 
 def _fit_seconds_markdown(rows: list[dict[str, Any]]) -> str:
@@ -312,8 +327,11 @@ def _plot_ablation(data: list[dict], dataset: str, metric: str, out: Path, plt: 
 
 
 def write_outputs(report: dict[str, Any], out: Path, cfg: Any) -> None:
-    """results.csv (one row per run), results.json (config, metadata: package versions and git
-    commit, rows, tables), table.md, PNGs."""
+    """Write the report files into ``out``.
+
+    results.csv (one row per run), results.json (config, metadata: package versions and git
+    commit, rows, tables), table.md, PNGs.
+    """
     out.mkdir(parents=True, exist_ok=True)
     rows = report["rows"]
     if rows:

@@ -77,6 +77,90 @@ def trained(tmp_path_factory):
     return agent, paths
 
 
+# ----------------------------------------------------------------- integrity (issue: bit flips)
+def _flip_bit_in_weights(paths, tmp_path) -> Path:
+    """The sampler file with one exponent bit of its first weight flipped, as on a bad disk."""
+    _, state = read_sampler_file(paths["sampler"])
+    data = bytearray(paths["sampler"].read_bytes())
+    where = data.find(state["actor.latent_pi.0.weight"].numpy().tobytes()[:64])
+    assert where > 0
+    data[where + 3] ^= 0x40  # float32, little-endian: byte 3 holds the exponent's top bits
+    flipped = tmp_path / "flipped.sampler.pt"
+    flipped.write_bytes(bytes(data))
+    return flipped
+
+
+def _legacy_payload(metadata, state):
+    """A sampler file as written before hashes existed."""
+    metadata = {k: v for k, v in metadata.items() if k != "weights_sha256"}
+    return {
+        "format": "mesa-sampler",
+        "format_version": 1,
+        "metadata": json.dumps(metadata),
+        "state_dict": state,
+    }
+
+
+# ----------------------------------------------------------------- architecture before building
+@pytest.fixture
+def no_policy_built(monkeypatch):
+    """Fail the test if a policy is constructed."""
+    import agents.sb3_agents
+
+    def refuse(algo):
+        raise AssertionError(f"a {algo} policy was built before the checks")
+
+    monkeypatch.setattr(agents.sb3_agents, "policy_class", refuse)
+
+
+_ARCHS = [
+    {},
+    {"net_arch": [7, 6]},
+    {"net_arch": {"pi": [], "qf": [3]}},
+    {"net_arch": {"pi": [9], "qf": [3]}, "use_sde": True},
+    {"net_arch": {"pi": [5, 4], "qf": [3]}, "batch_norm": False},
+]
+
+
+# ----------------------------------------------------------------- malformed metadata types
+def _set(path: str, value):
+    def mutate(metadata):
+        node = metadata
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return mutate
+
+
+_MALFORMED = [
+    ("env", _set("env", [1, 2]), "'env'"),
+    ("env-str", _set("env", "n_bins=5"), "'env'"),
+    ("policy", _set("policy", ["sb3"]), "'policy'"),
+    ("algo", _set("algo", 3), "'algo'"),
+    ("algo-list", _set("algo", ["sac"]), "'algo'"),
+    ("obs_dim", _set("policy.obs_dim", "10"), "'policy.obs_dim'"),
+    ("obs_dim-float", _set("policy.obs_dim", 10.0), "'policy.obs_dim'"),
+    ("obs_dim-huge", _set("policy.obs_dim", 10**9), "'policy.obs_dim'"),
+    ("obs_dim-missing", lambda m: m["policy"].pop("obs_dim"), "'policy.obs_dim'"),
+    ("policy_kwargs", _set("policy.policy_kwargs", [["pi", 50]]), "'policy.policy_kwargs'"),
+    ("net_arch", _set("policy.policy_kwargs.net_arch", {"pi": [50]}), "net_arch"),
+    ("net_arch-key", _set("policy.policy_kwargs.net_arch.vf", [50]), "net_arch"),
+    ("kwarg-dict", _set("policy.policy_kwargs.log_std_init", {"x": 1}), "log_std_init"),
+    ("kwarg-unknown", _set("policy.policy_kwargs.bogus", 1), "'policy.policy_kwargs'"),
+    ("n_critics", _set("policy.policy_kwargs.n_critics", "2"), "n_critics"),
+    ("weights_sha256", _set("weights_sha256", 12), "'weights_sha256'"),
+]
+
+
+def _write_raw(path: Path, metadata, state) -> None:
+    """Write a sampler file with exactly this metadata (write_sampler_file adds the hash)."""
+    text = json.dumps(metadata)
+    payload = {"format": "mesa-sampler", "format_version": 1, "metadata": text}
+    torch.save({**payload, "state_dict": state}, path)
+
+
 def test_the_crafted_zip_really_runs_code_under_sb3s_loader(tmp_path):
     """Guards the tests below: the payload is live, so their 'no marker' means something."""
     from stable_baselines3 import SAC
@@ -118,6 +202,7 @@ def test_mesa_classifier_refuses_a_crafted_file(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.expensive
 def test_round_trip_predicts_exactly_the_trained_policys_mu(trained):
     agent, paths = trained
     rng = np.random.default_rng(1)
@@ -129,6 +214,7 @@ def test_round_trip_predicts_exactly_the_trained_policys_mu(trained):
     assert state and all(k.startswith("actor.") for k in state)
 
 
+@pytest.mark.expensive
 def test_truncated_file_is_a_clear_error(trained, tmp_path):
     _, paths = trained
     data = paths["sampler"].read_bytes()
@@ -138,6 +224,7 @@ def test_truncated_file_is_a_clear_error(trained, tmp_path):
         load_sampler(cut)
 
 
+@pytest.mark.expensive
 def test_weights_that_do_not_fit_the_metadata_are_refused(trained, tmp_path):
     _, paths = trained
     metadata, state = read_sampler_file(paths["sampler"])
@@ -152,6 +239,7 @@ def test_weights_that_do_not_fit_the_metadata_are_refused(trained, tmp_path):
         load_sampler(tmp_path / "missing.sampler.pt")
 
 
+@pytest.mark.expensive
 def test_missing_metadata_and_wrong_format_are_refused(trained, tmp_path):
     _, paths = trained
     metadata, state = read_sampler_file(paths["sampler"])
@@ -172,19 +260,7 @@ def test_missing_metadata_and_wrong_format_are_refused(trained, tmp_path):
         load_sampler(tmp_path / "lonely.zip")
 
 
-# ----------------------------------------------------------------- integrity (issue: bit flips)
-def _flip_bit_in_weights(paths, tmp_path) -> Path:
-    """The sampler file with one exponent bit of its first weight flipped, as on a bad disk."""
-    _, state = read_sampler_file(paths["sampler"])
-    data = bytearray(paths["sampler"].read_bytes())
-    where = data.find(state["actor.latent_pi.0.weight"].numpy().tobytes()[:64])
-    assert where > 0
-    data[where + 3] ^= 0x40  # float32, little-endian: byte 3 holds the exponent's top bits
-    flipped = tmp_path / "flipped.sampler.pt"
-    flipped.write_bytes(bytes(data))
-    return flipped
-
-
+@pytest.mark.expensive
 def test_a_bit_flipped_weight_is_refused(trained, tmp_path):
     _, paths = trained
     metadata, state = read_sampler_file(paths["sampler"])
@@ -194,6 +270,7 @@ def test_a_bit_flipped_weight_is_refused(trained, tmp_path):
         load_sampler(flipped)
 
 
+@pytest.mark.expensive
 def test_a_bit_flipped_metadata_setting_is_refused(trained, tmp_path):
     _, paths = trained
     data = paths["sampler"].read_bytes()
@@ -217,17 +294,7 @@ def test_the_weights_hash_covers_names_dtypes_and_shapes():
     assert weights_sha256(base) == weights_sha256({"a": torch.arange(6.0).clone()})
 
 
-def _legacy_payload(metadata, state):
-    """A sampler file as written before hashes existed."""
-    metadata = {k: v for k, v in metadata.items() if k != "weights_sha256"}
-    return {
-        "format": "mesa-sampler",
-        "format_version": 1,
-        "metadata": json.dumps(metadata),
-        "state_dict": state,
-    }
-
-
+@pytest.mark.expensive
 def test_legacy_files_without_a_hash_load_with_a_warning(trained, tmp_path):
     agent, paths = trained
     metadata, state = read_sampler_file(paths["sampler"])
@@ -254,7 +321,7 @@ def test_the_shipped_default_sampler_carries_hashes_and_loads_silently():
 
 @pytest.mark.parametrize("path", ["checkpoints/mesa_default"])
 def test_the_shipped_legacy_sampler_loads_silently_and_its_weights_are_pinned(path):
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     path = path if Path(path).is_absolute() else root / path
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -262,18 +329,6 @@ def test_the_shipped_legacy_sampler_loads_silently_and_its_weights_are_pinned(pa
     assert "weights_sha256" not in sampler.metadata  # a legacy file: pinned, not rewritten
     _, state = read_sampler_file(path if str(path).endswith(".pt") else f"{path}.sampler.pt")
     assert weights_sha256(state) in KNOWN_LEGACY_WEIGHTS
-
-
-# ----------------------------------------------------------------- architecture before building
-@pytest.fixture
-def no_policy_built(monkeypatch):
-    """Fail the test if a policy is constructed."""
-    import agents.sb3_agents
-
-    def refuse(algo):
-        raise AssertionError(f"a {algo} policy was built before the checks")
-
-    monkeypatch.setattr(agents.sb3_agents, "policy_class", refuse)
 
 
 @pytest.mark.parametrize(
@@ -304,6 +359,7 @@ def test_the_architecture_is_checked_before_anything_is_built(
         load_sampler(tmp_path / "big.sampler.pt")
 
 
+@pytest.mark.expensive
 def test_the_critic_size_in_the_metadata_allocates_nothing(trained, tmp_path):
     """Critics are not in the file: a loaded sampler gets the smallest one, whatever qf says."""
     agent, paths = trained
@@ -318,15 +374,6 @@ def test_the_critic_size_in_the_metadata_allocates_nothing(trained, tmp_path):
     obs = np.full((3, 10), 0.3, dtype=np.float32)
     np.testing.assert_array_equal(sampler.predict(obs)[0], agent.predict(obs)[0])
     assert sampler.metadata["policy"]["policy_kwargs"]["n_critics"] == 10**9  # kept as written
-
-
-_ARCHS = [
-    {},
-    {"net_arch": [7, 6]},
-    {"net_arch": {"pi": [], "qf": [3]}},
-    {"net_arch": {"pi": [9], "qf": [3]}, "use_sde": True},
-    {"net_arch": {"pi": [5, 4], "qf": [3]}, "batch_norm": False},
-]
 
 
 @pytest.mark.parametrize("algo", sorted(SB3_ALGOS))
@@ -356,45 +403,6 @@ def test_implied_shapes_are_those_of_the_real_policy(algo, kwargs):
     linear = {k for k, v in stored.items() if k.endswith(".weight") and v.dim() == 2}
     unchecked = linear - set(implied)
     assert not unchecked or kwargs.get("use_sde"), unchecked  # every linear layer is checked
-
-
-# ----------------------------------------------------------------- malformed metadata types
-def _set(path: str, value):
-    def mutate(metadata):
-        node = metadata
-        *parents, last = path.split(".")
-        for key in parents:
-            node = node[key]
-        node[last] = value
-
-    return mutate
-
-
-_MALFORMED = [
-    ("env", _set("env", [1, 2]), "'env'"),
-    ("env-str", _set("env", "n_bins=5"), "'env'"),
-    ("policy", _set("policy", ["sb3"]), "'policy'"),
-    ("algo", _set("algo", 3), "'algo'"),
-    ("algo-list", _set("algo", ["sac"]), "'algo'"),
-    ("obs_dim", _set("policy.obs_dim", "10"), "'policy.obs_dim'"),
-    ("obs_dim-float", _set("policy.obs_dim", 10.0), "'policy.obs_dim'"),
-    ("obs_dim-huge", _set("policy.obs_dim", 10**9), "'policy.obs_dim'"),
-    ("obs_dim-missing", lambda m: m["policy"].pop("obs_dim"), "'policy.obs_dim'"),
-    ("policy_kwargs", _set("policy.policy_kwargs", [["pi", 50]]), "'policy.policy_kwargs'"),
-    ("net_arch", _set("policy.policy_kwargs.net_arch", {"pi": [50]}), "net_arch"),
-    ("net_arch-key", _set("policy.policy_kwargs.net_arch.vf", [50]), "net_arch"),
-    ("kwarg-dict", _set("policy.policy_kwargs.log_std_init", {"x": 1}), "log_std_init"),
-    ("kwarg-unknown", _set("policy.policy_kwargs.bogus", 1), "'policy.policy_kwargs'"),
-    ("n_critics", _set("policy.policy_kwargs.n_critics", "2"), "n_critics"),
-    ("weights_sha256", _set("weights_sha256", 12), "'weights_sha256'"),
-]
-
-
-def _write_raw(path: Path, metadata, state) -> None:
-    """Write a sampler file with exactly this metadata (write_sampler_file adds the hash)."""
-    text = json.dumps(metadata)
-    payload = {"format": "mesa-sampler", "format_version": 1, "metadata": text}
-    torch.save({**payload, "state_dict": state}, path)
 
 
 @pytest.mark.parametrize(("name", "mutate", "field"), _MALFORMED, ids=[m[0] for m in _MALFORMED])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import itertools
 import math
 import pickle
 import subprocess
@@ -30,7 +29,6 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import mesa_env
 from mesa_env import MesaEnv, make_task
-from mesa_env.ensemble import IncrementalEnsemble
 from mesa_env.state import error_histogram
 
 SB3_BOX_ADVICE = "symmetric and normalized Box action space"
@@ -91,6 +89,70 @@ def ensemble_proba(env: MesaEnv, X: np.ndarray) -> np.ndarray:
 
 
 ACTIONS = [0.1, 0.9, 0.5]  # a whole episode with n_estimators=4
+
+
+SCORES = ("train_score", "valid_score", "test_score")
+
+
+# --------------------------------------------------------------------------- data leakage
+def six_tuple(task) -> tuple:
+    return (task.X_train, task.y_train, task.X_valid, task.y_valid, task.X_test, task.y_test)
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.fixture(scope="module")
+def few_minority() -> tuple[np.ndarray, np.ndarray]:
+    y = np.r_[np.zeros(50, np.int64), np.ones(4, np.int64)]
+    return np.random.default_rng(0).random((54, 3)), y
+
+
+def with_bad(xy, kind: str) -> Any:
+    X, y = xy
+    if kind == "nan":
+        X = X.copy()
+        X[3, 1] = np.nan
+    elif kind == "inf":
+        X = X.copy()
+        X[5, 0] = np.inf
+    elif kind == "one_class":
+        y = np.zeros_like(y)
+    elif kind == "three_classes":
+        y = y.copy()
+        y[:10] = 2
+    elif kind == "lengths":
+        y = y[:-1]
+    elif kind == "X_1d":
+        X = X[:, 0]
+    elif kind == "X_3d":
+        X = X[:, :, None]
+    elif kind == "X_empty":
+        X, y = X[:0], y[:0]
+    return (X, y)
+
+
+class ProbaOf(ClassifierMixin, BaseEstimator):
+    """A stand-in learner whose ``predict_proba`` misbehaves in a chosen way."""
+
+    def __init__(self, fault: str = "none") -> None:
+        self.fault = fault
+
+    def fit(self, X, y):
+        self.classes_ = np.array(["a", "b"]) if self.fault == "classes" else np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        p = np.full((len(X), 2), 0.5)
+        if self.fault == "one_column":
+            return p[:, :1]
+        if self.fault == "nan":
+            p[3, 1] = np.nan
+        if self.fault == "above_one":
+            p[:, 1] = 1.5
+        if self.fault == "negative":
+            p[:, 1] = -0.25
+        if self.fault == "inf":
+            p[0, 1] = np.inf
+        return p
 
 
 # --------------------------------------------------------------------------- checkers, registry
@@ -275,9 +337,6 @@ def test_progress_obs_appends_t_over_k(make_env):
     assert all(env.observation_space.contains(s[0]) for s in trace)
 
 
-SCORES = ("train_score", "valid_score", "test_score")
-
-
 def test_info_holds_numbers_and_mu_is_clipped(make_env):
     env = make_env()
     _, info = env.reset(seed=0)
@@ -354,11 +413,6 @@ def test_mu_zero_trains_on_easy_majority_and_mu_one_on_hard(recording_tree):
     assert mean_error[0.0] < 0.1
     assert mean_error[1.0] > 0.4
     assert mean_error[1.0] - mean_error[0.0] > 0.35
-
-
-# --------------------------------------------------------------------------- data leakage
-def six_tuple(task) -> tuple:
-    return (task.X_train, task.y_train, task.X_valid, task.y_valid, task.X_test, task.y_test)
 
 
 def test_test_split_never_changes_observations_or_rewards(xy):
@@ -454,37 +508,6 @@ def test_pickled_env_takes_the_same_next_step(make_env):
     a, b = env.step(act(0.7)), clone.step(act(0.7))
     np.testing.assert_array_equal(a[0], b[0])
     assert a[1:4] == b[1:4] and same_info(a[4], b[4])
-
-
-# --------------------------------------------------------------------------- bad input
-@pytest.fixture(scope="module")
-def few_minority() -> tuple[np.ndarray, np.ndarray]:
-    y = np.r_[np.zeros(50, np.int64), np.ones(4, np.int64)]
-    return np.random.default_rng(0).random((54, 3)), y
-
-
-def with_bad(xy, kind: str) -> Any:
-    X, y = xy
-    if kind == "nan":
-        X = X.copy()
-        X[3, 1] = np.nan
-    elif kind == "inf":
-        X = X.copy()
-        X[5, 0] = np.inf
-    elif kind == "one_class":
-        y = np.zeros_like(y)
-    elif kind == "three_classes":
-        y = y.copy()
-        y[:10] = 2
-    elif kind == "lengths":
-        y = y[:-1]
-    elif kind == "X_1d":
-        X = X[:, 0]
-    elif kind == "X_3d":
-        X = X[:, :, None]
-    elif kind == "X_empty":
-        X, y = X[:0], y[:0]
-    return (X, y)
 
 
 @pytest.mark.parametrize(
@@ -627,37 +650,6 @@ def test_nested_random_state_of_a_pipeline_is_seeded(make_env):
     assert params["decisiontreeclassifier__random_state"] is not None
 
 
-def test_incremental_ensemble_is_the_running_mean(xy):
-    X, y = xy
-    ensemble = IncrementalEnsemble(DecisionTreeClassifier(max_depth=2), X)
-    rng = np.random.default_rng(0)
-    for seed in range(4):
-        rows = rng.choice(len(y), 200, replace=False)
-        ensemble.fit_member(X[rows], y[rows], seed)
-    expected = np.mean([m.predict_proba(X)[:, 1] for m in ensemble.estimators], axis=0)
-    np.testing.assert_allclose(ensemble.proba, expected, atol=1e-12)
-    assert [m.random_state for m in ensemble.estimators] == [0, 1, 2, 3]
-
-
-class FixedVotes:
-    """A fitted stand-in member whose positive-class probabilities are given."""
-
-    classes_ = np.array([0, 1])
-
-    def __init__(self, p: list[float]) -> None:
-        self.p = np.asarray(p, dtype=np.float64)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return np.c_[1.0 - self.p, self.p]
-
-
-def test_equal_vote_counts_give_equal_ensemble_scores():
-    ensemble = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((2, 1)))
-    for votes in ([1.0, 0.0], [0.0, 0.0], [0.0, 1.0]):  # row 0: (1,0,0), row 1: (0,0,1)
-        ensemble.add(FixedVotes(votes))
-    assert ensemble.proba[0] == ensemble.proba[1] == 1 / 3
-
-
 @pytest.mark.parametrize(
     "action", [0.25, np.float32(0.25), np.array([[0.25]]), [0.25], (0.25,), np.array([1], np.int8)]
 )
@@ -691,82 +683,6 @@ def test_golden_episode_is_unchanged_bit_for_bit(xy):
             dtype=np.float32,
         ),
     )  # fmt: skip
-
-
-# --------------------------------------------------------------------------- rendering
-@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
-def test_render_modes_pass_gymnasium_checker_without_any_warning(xy, mode):
-    env = gym.make("Mesa-v0", dataset=xy, n_estimators=4, render_mode=mode)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        gym_check_env(env.unwrapped)  # also makes and renders every declared mode
-    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
-    assert MesaEnv.metadata["render_modes"] == ["ansi", "rgb_array"]
-    assert MesaEnv.metadata["render_fps"] > 0
-
-
-def test_ansi_render_is_one_line_with_size_mu_scores_and_histograms(make_env):
-    env = make_env(render_mode="ansi", n_estimators=4)
-    obs, info = env.reset(seed=0)
-    line = env.render()
-    assert isinstance(line, str) and "\n" not in line
-    assert "F_1/4" in line and "mu   -" in line and f"valid {info['valid_score']:.4f}" in line
-    obs, _, _, _, info = env.step(act(0.7))
-    line = env.render()
-    assert "F_2/4" in line and "mu 0.700" in line
-    assert "train errors [" + " ".join(f"{v:.2f}" for v in obs[:5]) + "]" in line
-    assert "valid errors [" + " ".join(f"{v:.2f}" for v in obs[5:]) + "]" in line
-
-
-def test_rgb_array_render_is_a_uint8_picture_that_follows_the_episode(make_env):
-    env = make_env(render_mode="rgb_array", n_estimators=4)
-    env.reset(seed=0)
-    first = env.render()
-    assert first.dtype == np.uint8 and first.ndim == 3 and first.shape[2] == 3
-    h, w, _ = first.shape
-    assert 64 <= h <= 400 and 2 * h <= w <= 1000  # small, panels side by side
-    frames = [first]
-    for mu in (0.1, 0.9, 0.5):
-        env.step(act(mu))
-        frames.append(env.render())
-    assert all(f.shape == first.shape for f in frames)
-    assert all(not np.array_equal(a, b) for a, b in itertools.pairwise(frames))
-    third = w // 3  # the μ/score panel draws more as the episode goes on
-    coloured = [np.count_nonzero((f[:, 2 * third :] != 255).any(axis=2)) for f in frames]
-    assert coloured == sorted(coloured) and coloured[-1] > coloured[0]
-
-
-def test_render_collection_and_sb3_make_vec_env_use_rgb_array_without_warnings(xy):
-    from stable_baselines3.common.env_util import make_vec_env
-
-    env = gym.wrappers.RenderCollection(
-        gym.make("Mesa-v0", dataset=xy, n_estimators=3, render_mode="rgb_array")
-    )
-    env.reset(seed=0)
-    env.step(act(0.5))
-    frames = env.render()
-    assert len(frames) == 2 and frames[0].dtype == np.uint8
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        vec = make_vec_env("Mesa-v0", n_envs=2, env_kwargs={"dataset": xy, "n_estimators": 3})
-    try:
-        assert [str(w.message) for w in caught] == []  # it passes render_mode="rgb_array"
-        vec.reset()
-        picture = vec.render()
-        assert picture.dtype == np.uint8 and picture.ndim == 3
-    finally:
-        vec.close()
-
-
-def test_render_without_a_mode_warns_and_returns_none_and_needs_a_reset(make_env):
-    env = make_env()
-    env.reset(seed=0)
-    with pytest.warns(UserWarning, match="without a render_mode"):
-        assert env.render() is None
-    with pytest.raises(RuntimeError, match="reset"):
-        make_env(render_mode="ansi").render()
-    with pytest.raises(ValueError, match="render_mode must be None or one of"):
-        make_env(render_mode="human")
 
 
 def test_two_identical_envs_match_under_gymnasium_check_environments_match(xy):
@@ -819,31 +735,6 @@ def test_tiny_sigma_runs_without_warnings(make_env):
         warnings.simplefilter("error")
         trace = rollout(env, 0, [0.5, 0.5])
     assert trace[-1][2] is True
-
-
-class ProbaOf(ClassifierMixin, BaseEstimator):
-    """A stand-in learner whose ``predict_proba`` misbehaves in a chosen way."""
-
-    def __init__(self, fault: str = "none") -> None:
-        self.fault = fault
-
-    def fit(self, X, y):
-        self.classes_ = np.array(["a", "b"]) if self.fault == "classes" else np.unique(y)
-        return self
-
-    def predict_proba(self, X):
-        p = np.full((len(X), 2), 0.5)
-        if self.fault == "one_column":
-            return p[:, :1]
-        if self.fault == "nan":
-            p[3, 1] = np.nan
-        if self.fault == "above_one":
-            p[:, 1] = 1.5
-        if self.fault == "negative":
-            p[:, 1] = -0.25
-        if self.fault == "inf":
-            p[0, 1] = np.inf
-        return p
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,15 @@ from mesa_evaluation.aggregate import (
 )
 
 
+def _rows():
+    rows = []
+    for run in range(3):
+        for task, base in (("a", 0.9), ("b", 0.5), ("c", 0.2)):
+            rows.append({"method": "good", "dataset": task, "run": run, "aucprc": base + 0.05})
+            rows.append({"method": "bad", "dataset": task, "run": run, "aucprc": base})
+    return rows
+
+
 def test_iqm_is_the_mean_of_the_middle_half_of_all_scores_pooled():
     scores = np.arange(1.0, 9.0).reshape(2, 4)  # 1 … 8: the middle half is 3, 4, 5, 6
     assert aggregate_iqm(scores) == pytest.approx(4.5)
@@ -31,15 +40,6 @@ def test_stratified_bootstrap_resamples_runs_within_each_task():
     low, high = stratified_bootstrap_ci(noisy, np.mean, reps=500)
     assert low < noisy.mean() < high
     assert high - low == pytest.approx(2 * 1.96 * noisy.std(ddof=0) / np.sqrt(60), rel=0.35)
-
-
-def _rows():
-    rows = []
-    for run in range(3):
-        for task, base in (("a", 0.9), ("b", 0.5), ("c", 0.2)):
-            rows.append({"method": "good", "dataset": task, "run": run, "aucprc": base + 0.05})
-            rows.append({"method": "bad", "dataset": task, "run": run, "aucprc": base})
-    return rows
 
 
 def test_suite_summary_ranks_and_aggregates_by_method():

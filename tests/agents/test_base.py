@@ -7,6 +7,7 @@ import pytest
 
 from agents.base import SamplerAgent
 from agents.registry import AGENT_NAMES, is_learning
+from agents.sb3_agents import SB3_ALGOS
 
 #: Tiny training settings per SB3 algorithm (off-policy: a short warm-up and small batches).
 _TINY_HP = {
@@ -46,7 +47,13 @@ def _observations() -> tuple[np.ndarray, np.ndarray]:
     return first, np.stack([first, second])
 
 
-@pytest.mark.parametrize("algo", AGENT_NAMES)
+@pytest.mark.parametrize(
+    "algo",
+    [
+        pytest.param(algo, marks=pytest.mark.expensive) if algo in SB3_ALGOS else algo
+        for algo in AGENT_NAMES
+    ],
+)
 def test_every_agent_satisfies_the_interface(algo, tmp_path):
     from agents.checkpoint import write_checkpoint
     from agents.sampler_file import Sampler, load_sampler
@@ -93,6 +100,7 @@ def test_fit_is_the_one_tuning_entry_point():
     assert float(constant.predict(_observations()[0])[0][0]) == pytest.approx(0.3)
 
 
+@pytest.mark.expensive
 def test_sb3_agents_train_with_learn_not_fit():
     agent = _train("a2c").agent
     with pytest.raises(TypeError, match="learn"):

@@ -1,0 +1,1 @@
+"""Tests of the ``agents`` package, one module per source module."""

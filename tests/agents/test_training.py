@@ -1,0 +1,74 @@
+"""Agents: one contract for every name, the paper's SAC preset, checkpoints and resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agents.checkpoint import checkpoint_paths, read_metadata
+from agents.sampler_file import load_sampler
+from agents.training import meta_train
+
+
+@pytest.mark.expensive
+def test_meta_train_writes_metadata_that_round_trips(tmp_path):
+    result = meta_train(
+        "sac",
+        ["toy-less"],
+        total_timesteps=30,
+        hyperparameters={"learning_starts": 10, "batch_size": 8},
+        env_kwargs={"n_estimators": 3},
+        tensorboard_log=None,
+        save=tmp_path / "ck",
+        eval_episodes=2,
+    )
+    meta = json.loads(checkpoint_paths(tmp_path / "ck")["metadata"].read_text())
+    assert meta["algo"] == "sac" and meta["timesteps"] == 30 and meta["seed"] == 0
+    assert meta["env"] == result.metadata["env"]
+    assert meta["env"]["reward_scale"] == 100.0 and meta["env"]["n_estimators"] == 3
+    assert meta["hyperparameters"]["learning_starts"] == 10
+    assert meta["datasets"] == ["toy-less"]
+    assert {"torch", "stable-baselines3", "scikit-learn", "python"} <= set(meta["versions"])
+    assert meta["training_curve"]["episodes"] == 15  # 30 steps / (k − 1 = 2)
+    assert meta["train_seconds"] > 0
+    assert meta["timesteps_per_second"] == pytest.approx(30 / meta["train_seconds"], rel=0.05)
+    assert "test_score_mean" in meta["final_scores"]["toy-less"]
+    sampler = load_sampler(tmp_path / "ck")
+    assert sampler.metadata["env"] == meta["env"]
+    with pytest.raises(ValueError, match=r"histogram='majority' \(trained with 'all'\)"):
+        load_sampler(tmp_path / "ck", histogram="majority")
+    with pytest.raises(ValueError, match=r"sigma=0\.3"):
+        load_sampler(tmp_path / "ck", sigma=0.3)
+    assert not list(tmp_path.glob("*.tmp*"))  # atomic writes leave nothing behind
+
+
+@pytest.mark.expensive
+def test_resume_continues_timesteps_and_the_tensorboard_run(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    common = {
+        "total_timesteps": 40,
+        "env_kwargs": {"n_estimators": 3},
+        "tensorboard_log": str(tmp_path / "runs"),
+        "eval_episodes": 0,
+    }
+    first = meta_train(
+        "sac",
+        ["toy-less"],
+        hyperparameters={"learning_starts": 10, "batch_size": 8},
+        save=tmp_path / "ck",
+        **common,
+    )
+    second = meta_train(resume=tmp_path / "ck", save=tmp_path / "ck", **common)
+    assert second.agent.model.num_timesteps == 80
+    assert read_metadata(tmp_path / "ck")["timesteps"] == 80
+    assert second.tensorboard_dir == first.tensorboard_dir  # the same run continues
+    acc = EventAccumulator(first.tensorboard_dir, size_guidance={"scalars": 0})
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert {"mesa/valid_score", "mesa/test_score", "mesa/validation_gain", "mesa/mean_mu"} <= tags
+    assert "train/actor_loss" in tags  # SB3's own losses
+    steps = [e.step for e in acc.Scalars("mesa/valid_score")]
+    assert max(steps) == 80 and min(steps) <= 40
+    assert "mesa/mu" in acc.Tags()["histograms"]

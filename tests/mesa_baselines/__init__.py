@@ -1,0 +1,1 @@
+"""Tests of the ``mesa_baselines`` package, one module per source module."""

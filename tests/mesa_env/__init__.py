@@ -1,0 +1,1 @@
+"""Tests of the ``mesa_env`` package, one module per source module."""

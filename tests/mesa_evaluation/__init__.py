@@ -1,0 +1,1 @@
+"""Tests of the ``mesa_evaluation`` package, one module per source module."""
