@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mesa_evaluation.protocol import evaluate
-
-TINY = {
-    "experiment": "eil",
-    "datasets": ("toy-less",),
-    "runs": 2,
-    "ks": (2, 3),
-    "methods": ("mesa", "spe", "underbagging"),
-    "metrics": ("aucprc", "rocauc", "gmean"),
-}
+from tests.mesa_evaluation.requests import TINY
 
 
 @pytest.fixture(scope="module")

@@ -6,19 +6,9 @@ import pytest
 
 from mesa_evaluation import cli as evaluate_cli
 from mesa_evaluation.protocol import evaluate
-
-TINY = {
-    "experiment": "eil",
-    "datasets": ("toy-less",),
-    "runs": 2,
-    "ks": (2, 3),
-    "methods": ("mesa", "spe", "underbagging"),
-    "metrics": ("aucprc", "rocauc", "gmean"),
-}
-
+from tests.mesa_evaluation.requests import SMALL
 
 # ---------------------------------------------------------------- nothing finished is ever lost
-SMALL = {**TINY, "runs": 3, "ks": (2,), "methods": ("spe", "underbagging")}
 
 
 def _no_fit(*args, **kwargs):

@@ -9,19 +9,9 @@ import pytest
 
 from mesa_evaluation import cli as evaluate_cli
 from mesa_evaluation.protocol import EvalConfig, evaluate, score
-
-TINY = {
-    "experiment": "eil",
-    "datasets": ("toy-less",),
-    "runs": 2,
-    "ks": (2, 3),
-    "methods": ("mesa", "spe", "underbagging"),
-    "metrics": ("aucprc", "rocauc", "gmean"),
-}
-
+from tests.mesa_evaluation.requests import SMALL, TINY
 
 # ---------------------------------------------------------------- nothing finished is ever lost
-SMALL = {**TINY, "runs": 3, "ks": (2,), "methods": ("spe", "underbagging")}
 
 
 def _split_lines(folder):

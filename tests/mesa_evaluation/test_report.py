@@ -7,15 +7,7 @@ import pytest
 
 from mesa_evaluation.protocol import evaluate
 from mesa_evaluation.report import markdown_tables, paper_value
-
-TINY = {
-    "experiment": "eil",
-    "datasets": ("toy-less",),
-    "runs": 2,
-    "ks": (2, 3),
-    "methods": ("mesa", "spe", "underbagging"),
-    "metrics": ("aucprc", "rocauc", "gmean"),
-}
+from tests.mesa_evaluation.requests import TINY
 
 
 def _row(method, run, test, valid, noise=0.0):
