@@ -267,10 +267,9 @@ def _target_index(attrs: list[tuple[str, list[str] | None]], outputs: list[str],
     names = [a for a, _ in attrs]
     if len(outputs) > 1:
         raise ValueError(f"{name}: {len(outputs)} output attributes; expected one class")
-    target = names.index(outputs[0]) if outputs else len(attrs) - 1
     if outputs and outputs[0] not in names:
         raise ValueError(f"{name}: @outputs {outputs[0]!r} is not an attribute")
-    return target
+    return names.index(outputs[0]) if outputs else len(attrs) - 1
 
 
 def _data_rows(lines: list[str], n_attrs: int, name: str) -> tuple[list[list[str]], int]:

@@ -242,7 +242,7 @@ def test_symlinks_planted_at_temporary_names_are_not_followed(tmp_path, sac_agen
 
 
 def test_a_symlink_at_the_next_random_name_is_skipped_not_followed(tmp_path, monkeypatch):
-    """mkstemp's O_EXCL refuses an existing name, symlink or not, and tries another."""
+    """Mkstemp's O_EXCL refuses an existing name, symlink or not, and tries another."""
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     names = iter(["planted", *(f"free{i}" for i in range(100))])

@@ -73,9 +73,10 @@ def test_ppo_and_a2c_rollouts_fit_short_runs():
 @pytest.mark.expensive
 @pytest.mark.parametrize("n_envs", [1, 2])
 def test_off_policy_agents_do_one_update_per_transition(n_envs):
-    """After the warm-up, every transition collected buys exactly one gradient update, in
-    batches of one episode per env (Algorithm 3), whatever the number of parallel envs."""
+    """After the warm-up, one gradient update per transition collected.
 
+    In batches of one episode per env (Algorithm 3), whatever the number of parallel envs.
+    """
     hp = {"learning_starts": 10, "batch_size": 8, "policy_kwargs.net_arch.pi": [8]}
     result = meta_train(
         "sac", ["toy-less"], total_timesteps=40, n_envs=n_envs, hyperparameters=hp,

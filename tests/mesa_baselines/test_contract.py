@@ -31,8 +31,11 @@ NAMES = sorted(BASELINES)
 
 
 def make(name: str, **params):
-    """A baseline with its defaults, except EasyEnsemble's members are 5-stump AdaBoosts (not 50),
-    which keeps this file fast without changing what is tested."""
+    """A baseline with its defaults.
+
+    EasyEnsemble's members are 5-stump AdaBoosts (not 50): this file stays fast without
+    changing what is tested.
+    """
     if name == "easyensemble":
         params.setdefault("estimator", AdaBoostClassifier(n_estimators=5))
     return BASELINES[name](**params)

@@ -62,8 +62,11 @@ def test_n_training_samples_helper_covers_plain_ensembles(imbalanced):
 
 
 def test_rusboost_that_cannot_build_a_member_predicts_the_prior(monkeypatch):
-    """scikit-learn's AdaBoost refuses to fit when its first member is worse than random (seen
-    on KEEL's poker-8_vs_6): RUSBoost then has no member, says so, and scores as the prior."""
+    """RUSBoost with no member says so and scores as the prior.
+
+    scikit-learn's AdaBoost refuses to fit when its first member is worse than random (seen
+    on KEEL's poker-8_vs_6).
+    """
     from imblearn.ensemble import RUSBoostClassifier as _RUSBoost
 
     def refuse(self, X, y, **kwargs):

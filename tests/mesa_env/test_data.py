@@ -118,7 +118,7 @@ def test_toy_sets_have_2000_majority_and_200_minority(name):
 
 
 def test_toy_sets_overlap_more_and_more():
-    """less < mid < highly overlapped: minority examples closer to the majority arc."""
+    """Less < mid < highly overlapped: minority examples closer to the majority arc."""
     spread = []
     for name in ("toy-less", "toy-mid", "toy-highly"):
         X, y, _ = load_dataset(name)

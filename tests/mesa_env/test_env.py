@@ -249,7 +249,8 @@ def test_rewards_sum_to_the_validation_gain(make_env, metric, reference):
 def test_valid_score_is_the_metric_of_the_exact_ensemble_mean(make_env):
     """Paper Alg. 3 l.6: r_t = P(F_{t+1}, D_v) − P(F_t, D_v) with F_t = (1/t) Σ f_i (Alg. 2 l.3).
 
-    Several episodes, so the check does not hinge on one trajectory hitting a tie."""
+    Several episodes, so the check does not hinge on one trajectory hitting a tie.
+    """
     env = make_env(n_estimators=6)
     mismatches = []
     for seed in range(4):
@@ -315,7 +316,7 @@ def test_observation_in_space_float32_halves_sum_to_one(make_env, kwargs):
     ids=["tree", "knn"],
 )
 def test_observation_is_eq2_of_the_members_errors(make_env, learner, n_estimators):
-    """s = [Ê_train : Ê_valid] with errors |F(x) − y|, F the mean of the fitted members."""
+    """S = [Ê_train : Ê_valid] with errors |F(x) − y|, F the mean of the fitted members."""
     env = make_env(n_bins=5, base_estimator=learner, n_estimators=n_estimators)
     for seed in range(3):
         obs, _ = env.reset(seed=seed)
@@ -370,8 +371,11 @@ def test_info_scores_every_step_reports_train_and_test_scores_everywhere(make_en
 
 
 def test_default_steps_score_the_validation_split_only(make_env, monkeypatch):
-    """The reward needs one metric call on the validation rows; train/test scores (4× the
-    rows) are computed at termination only, unless ``info_scores="every_step"``."""
+    """The reward needs one metric call, on the validation rows.
+
+    Train/test scores (4× the rows) are computed at termination only, unless
+    ``info_scores="every_step"``.
+    """
     env = make_env(n_estimators=4)
     env.reset(seed=0)
     sizes: list[int] = []
@@ -395,8 +399,10 @@ def test_info_scores_takes_final_or_every_step(make_env, value):
 
 # --------------------------------------------------------------------------- μ steers the sampler
 def test_mu_zero_trains_on_easy_majority_and_mu_one_on_hard(recording_tree):
-    """Through the env: the mean current error of the majority rows the new learner got is
-    low under μ=0 and high under μ=1 (Alg. 1 with Eq. 3)."""
+    """Through the env, μ steers which majority rows the new learner gets.
+
+    Their mean current error is low under μ=0 and high under μ=1 (Alg. 1 with Eq. 3).
+    """
     mean_error = {}
     for mu in (0.0, 1.0):
         env = MesaEnv("digits", base_estimator=recording_tree, n_estimators=3)
@@ -660,8 +666,11 @@ def test_real_actions_of_any_form_are_accepted(make_env, action):
 
 
 def test_golden_episode_is_unchanged_bit_for_bit(xy):
-    """Observations, rewards and validation scores of a fixed episode, recorded before the speed
-    work (info at termination, one-pass histograms, fewer sklearn checks): they must not move."""
+    """A fixed episode's observations, rewards and validation scores must not move.
+
+    Recorded before the speed work (info at termination, one-pass histograms, fewer sklearn
+    checks).
+    """
     trace = rollout(MesaEnv(xy, n_estimators=4), 7, [0.1, 0.9, 0.5])
     assert [s[4]["valid_score"].hex() for s in trace] == [
         "0x1.13a70be51b690p-2",
@@ -728,8 +737,10 @@ def test_a_bad_element_of_a_dataset_list_is_named(xy):
 
 
 def test_tiny_sigma_runs_without_warnings(make_env):
-    """σ = 1e-200: the log-weights overflow to −inf; steps still run, silently (the draw itself
-    is checked in test_sampling_state.py)."""
+    """σ = 1e-200: the log-weights overflow to −inf; steps still run, silently.
+
+    The draw itself is checked in tests/mesa_env/test_sampling.py.
+    """
     env = make_env(sigma=1e-200, n_estimators=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -105,6 +105,10 @@ def test_parse_without_outputs_uses_the_last_attribute_and_quoted_names():
         ("@attribute a string\n@attribute c {positive,negative}\n@data\n", "unsupported"),
         ("1,2,positive\n", "not a KEEL"),
         ("@attribute a real\n@attribute c {positive,negative}\n@data\nx,positive\n", "numeric"),
+        (
+            "@attribute a real\n@attribute c {positive,negative}\n@outputs k\n@data\n1,positive\n",
+            "@outputs 'k' is not an attribute",
+        ),
     ],
 )
 def test_parse_refuses_malformed_files(text, message):

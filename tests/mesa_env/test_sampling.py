@@ -48,8 +48,10 @@ N_DRAWS = 20_000
 
 
 def test_weighted_sample_matches_successive_sampling_and_numpy_choice():
-    """Subset frequencies of Gumbel-top-k equal the exact successive-sampling law (chi-square),
-    as do numpy's ``choice(replace=False, p=...)`` ones; inclusion frequencies agree too."""
+    """Gumbel-top-k draws subsets with the exact successive-sampling law (chi-square).
+
+    So do numpy's ``choice(replace=False, p=...)``; inclusion frequencies agree too.
+    """
     n = 2
     exact = exact_subset_probabilities(P_SMALL, n)
     rng_ours, rng_np = np.random.default_rng(1), np.random.default_rng(2)
@@ -92,8 +94,10 @@ def test_weighted_sample_returns_distinct_indices_and_everything_when_n_exceeds_
 
 
 def test_tiny_sigma_does_not_underflow_and_picks_the_errors_nearest_mu():
-    """σ = 0.001: every Gaussian weight underflows to 0 in linear space (exp(−800)), yet the
-    draw works and returns the n examples whose error is nearest μ."""
+    """σ = 0.001: the draw returns the n examples whose error is nearest μ.
+
+    Every Gaussian weight underflows to 0 in linear space (exp(−800)), not in log space.
+    """
     rng = np.random.default_rng(0)
     mu, n = 0.54, 4
     for _ in range(20):
@@ -144,10 +148,13 @@ def test_random_balanced_subset_is_uniform_and_distinct():
 # --------------------------------------------------------------------------- σ → 0
 @pytest.mark.parametrize("sigma", [1e-200, 1e-150, 1e-12])
 def test_vanishing_sigma_draws_nearest_first_with_random_ties(sigma):
-    """The σ → 0 limit of weighted sampling without replacement: the examples nearest μ first,
-    ties broken uniformly at random. 1e-200 overflows the log-weights to −inf; 1e-150 keeps
-    them finite but so large that the Gumbel noise vanishes in rounding; 1e-12 is just small.
-    Each seed must draw its own subset of the tied examples, never always the same one."""
+    """The σ → 0 limit of weighted sampling without replacement.
+
+    The examples nearest μ first, ties broken uniformly at random. 1e-200 overflows the
+    log-weights to −inf; 1e-150 keeps them finite but so large that the Gumbel noise vanishes
+    in rounding; 1e-12 is just small.
+    Each seed must draw its own subset of the tied examples, never always the same one.
+    """
     errors = np.repeat([0.0, 0.3, 0.45, 0.6, 1.0], 20)  # 20 tied examples per value
     mu, n = 0.5, 30  # all 20 at 0.45 (distance 0.05), then 10 of the 20 at 0.6 (0.1)
     subsets = set()

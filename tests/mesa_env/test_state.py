@@ -36,8 +36,11 @@ def test_error_histogram_is_eq1_on_random_errors(b):
 
 @pytest.mark.parametrize("b", [1, 2, 3, 4, 5, 7, 8, 9])
 def test_error_histogram_bin_edges(b):
-    """An error equal to i/b goes to bin i+1 (1-based), 1.0 to the last bin, and the float just
-    below i/b still to bin i."""
+    """Bin edges are closed on the left.
+
+    An error equal to i/b goes to bin i+1 (1-based), 1.0 to the last bin, and the float just
+    below i/b still to bin i.
+    """
     for i in range(b + 1):
         hist = error_histogram(np.array([i / b]), b)
         expected = np.zeros(b)

@@ -1,6 +1,8 @@
-"""The evaluation's one method registry: every name resolves to a spec, and a new method is one
-registry entry (``fit_method``, ``method_names``, ``uses_validation`` and the request check all
-read it)."""
+"""The evaluation's one method registry.
+
+Every name resolves to a spec, and a new method is one registry entry (``fit_method``,
+``method_names``, ``uses_validation`` and the request check all read it).
+"""
 
 from __future__ import annotations
 
