@@ -50,18 +50,29 @@ def gaussian_log_weights(errors: np.ndarray, mu: float, sigma: float) -> np.ndar
     return log_weights
 
 
-def _gumbel(size: int, rng: np.random.Generator) -> np.ndarray:
-    """Standard Gumbel noise, −log(−log U)."""
-    return -np.log(-np.log(rng.random(size)))
+def _negative_gumbel(size: int, rng: np.random.Generator) -> np.ndarray:
+    """log(−log U), U ~ U(0, 1): minus a standard Gumbel noise, computed in place."""
+    noise = rng.random(size)
+    np.log(noise, out=noise)
+    np.negative(noise, out=noise)
+    return np.log(noise, out=noise)
 
 
-def _top_k(keys: np.ndarray, gumbel: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` largest keys; keys tied across the cut are broken by ``gumbel``."""
-    size = keys.size
+def _gumbel_top_k(
+    log_weights: np.ndarray, n: int, rng: np.random.Generator, break_ties: bool
+) -> np.ndarray:
+    """The Gumbel-top-k draw of ``n`` of ``log_weights.size`` indices (consumes ``log_weights``).
+
+    The keys are log w + Gumbel noise; the ``n`` largest are successive weighted sampling
+    without replacement. With ``break_ties``, keys tied across the cut (log-weights so large
+    that the noise vanished in rounding) are ordered by their noise, i.e. uniformly at random.
+    """
+    size = log_weights.size
+    noise = _negative_gumbel(size, rng)
+    keys = np.subtract(log_weights, noise, out=log_weights)
     part = np.argpartition(keys, size - n)
-    threshold = keys[part[size - n]]
-    if np.count_nonzero(keys == threshold) > 1:  # ties at the cut: only when noise was absorbed
-        return np.lexsort((-gumbel, -keys))[:n]
+    if break_ties and np.count_nonzero(keys == keys[part[size - n]]) > 1:
+        return np.lexsort((noise, -keys))[:n]  # larger key first, then larger Gumbel noise
     return part[size - n :]
 
 
@@ -74,8 +85,7 @@ def weighted_sample(log_weights: np.ndarray, n: int, rng: np.random.Generator) -
     size = log_weights.size
     if n >= size:
         return np.arange(size)
-    gumbel = _gumbel(size, rng)
-    return _top_k(log_weights + gumbel, gumbel, n)
+    return _gumbel_top_k(np.array(log_weights, dtype=np.float64), n, rng, break_ties=True)
 
 
 def meta_sample(
@@ -90,24 +100,18 @@ def meta_sample(
     For σ < ``SMALL_SIGMA`` the draw guards the σ → 0 limit: when some log-weights are not
     finite it takes the examples with the smallest |e − μ| first, ties broken uniformly at
     random (the exact limit of weighted sampling without replacement); keys tied at the cut
-    are broken at random too. Otherwise (and whenever nothing ties) the result is the plain
-    Gumbel-top-k draw, bit for bit.
+    are broken at random too. Otherwise the draw is the plain Gumbel-top-k, without the tie
+    check (keys of ordinary σ never tie, and this runs at every step).
     """
     log_weights = gaussian_log_weights(majority_errors, mu, sigma)
     size = log_weights.size
     if n_minority >= size:
         return np.arange(size)
-    if sigma >= SMALL_SIGMA:  # keys = log w − log(−log U): + Gumbel(0, 1) noise, in place
-        noise = rng.random(size)
-        np.log(noise, out=noise)
-        np.negative(noise, out=noise)
-        np.log(noise, out=noise)
-        log_weights -= noise
-        return np.argpartition(log_weights, size - n_minority)[size - n_minority :]
-    gumbel = _gumbel(size, rng)
-    if not np.isfinite(log_weights).all():
-        return np.lexsort((gumbel, np.abs(majority_errors - mu)))[:n_minority]
-    return _top_k(log_weights + gumbel, gumbel, n_minority)
+    small = sigma < SMALL_SIGMA
+    if small and not np.isfinite(log_weights).all():
+        noise = _negative_gumbel(size, rng)
+        return np.lexsort((-noise, np.abs(majority_errors - mu)))[:n_minority]
+    return _gumbel_top_k(log_weights, n_minority, rng, break_ties=small)
 
 
 def random_balanced_subset(

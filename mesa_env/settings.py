@@ -76,6 +76,11 @@ class EnvSettings:
         return tuple(item.name for item in dataclasses.fields(cls))
 
     @classmethod
+    def field_type(cls, name: str) -> str:
+        """The type a setting takes: ``"int"``, ``"float"``, ``"str"`` or ``"bool"``."""
+        return str(next(item.type for item in dataclasses.fields(cls) if item.name == name))
+
+    @classmethod
     def run_fields(cls) -> tuple[str, ...]:
         """The settings that define a run, all but :attr:`INFO_FIELDS`.
 

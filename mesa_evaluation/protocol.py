@@ -49,9 +49,6 @@ META_ALGOS: tuple[str, ...] = tuple(a for a in AGENT_NAMES if is_learning(a))
 METRIC_NAMES = ("aucprc", "rocauc", "f1", "gmean", "mcc", "balanced_accuracy")
 TRANSFER_STEPS = 1500  # meta-training budget of the transfer samplers without --meta-train
 RUNS_LOG = "runs.jsonl"  # one JSON line per finished split, in the output folder
-_BOOL_ENV = ("progress_obs",)
-_NUMBER_ENV = ("n_estimators", "n_bins", "sigma", "reward_scale", "train_ratio", "label_noise",
-               "split_seed")  # fmt: skip
 
 
 class PreflightError(ValueError):
@@ -128,17 +125,19 @@ class EvalConfig:
 def _checked_env(env: dict[str, Any]) -> dict[str, Any]:
     """``meta_env`` with known keys and the right types: a boolean setting is a real bool."""
     from agents.training import env_settings
+    from mesa_env.settings import EnvSettings
 
     env_settings(**env)  # unknown keys → ValueError naming them
     checked = {}
     for key, value in env.items():
+        kind = EnvSettings.field_type(key)
         if value is None:
             pass
-        elif key in _BOOL_ENV and not isinstance(value, bool):
+        elif kind == "bool" and not isinstance(value, bool):
             if not (isinstance(value, str) and value.lower() in ("true", "false")):
                 raise ValueError(f"meta_env {key} must be true or false; got {value!r}")
             value = value.lower() == "true"  # "False" means False, never a truthy string
-        elif key in _NUMBER_ENV and (
+        elif kind in ("int", "float") and (
             isinstance(value, bool) or not isinstance(value, (int, float, np.number))
         ):
             raise ValueError(f"meta_env {key} must be a number; got {value!r}")
