@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 import mesa_env.ensemble as ensemble_module
 import mesa_env.env as env_module
 from mesa_env import MesaEnv, Task
-from mesa_env.ensemble import IncrementalEnsemble
+from mesa_env.ensemble import UNCHECKED_TREES, IncrementalEnsemble
 from mesa_env.metrics import average_precision
 
 N_ESTIMATORS = 10  # the env's default k: 9 steps per episode
@@ -103,15 +103,35 @@ def limit_step(task: Task, majority_rows: np.ndarray, learner: Any) -> float:
 
     scikit-learn's input checks (finite scan, parameter validation) are not physical work: the
     limit runs without them (``config_context`` entered before the clock starts), as the env's
-    members do after an episode's first fit (``IncrementalEnsemble.fit_member``).
+    members do after an episode's first fit (``IncrementalEnsemble.fit_member``). Single trees
+    compute on float32 and take ``check_input=False``: the limit hands them float32 rows
+    unchecked, the stacked rows cast once per task (outside the clock, as the env casts them once
+    per episode).
     """
+    unchecked = type(learner) in UNCHECKED_TREES
+    X_eval = _float32_eval_rows(task) if unchecked else task.X_eval
+    kwargs = {"check_input": False} if unchecked else {}
     with config_context(assume_finite=True, skip_parameter_validation=True):
         start = clock()
         rows = np.concatenate([task.minority_index, majority_rows])
-        learner.fit(task.X_train[rows], task.y_train[rows])
-        proba = learner.predict_proba(task.X_eval)[:, 1]
+        X = task.X_train[rows]
+        learner.fit(
+            np.ascontiguousarray(X, np.float32) if unchecked else X, task.y_train[rows], **kwargs
+        )
+        proba = learner.predict_proba(X_eval, **kwargs)[:, 1]
         average_precision(task.y_valid, proba[task.eval_slices["valid"]])
         return clock() - start
+
+
+_FLOAT32_ROWS: dict[int, tuple[Task, np.ndarray]] = {}
+
+
+def _float32_eval_rows(task: Task) -> np.ndarray:
+    """``task.X_eval`` as C-contiguous float32, cast once per task."""
+    cached = _FLOAT32_ROWS.get(id(task))
+    if cached is None or cached[0] is not task:
+        cached = _FLOAT32_ROWS[id(task)] = (task, np.ascontiguousarray(task.X_eval, np.float32))
+    return cached[1]
 
 
 def fresh_copy(learner: Any, seed: int | None) -> Any:

@@ -77,8 +77,8 @@ def minority_column(model: Any) -> int:
     return int(hits[0])
 
 
-def positive_proba(model: Any, X: np.ndarray) -> np.ndarray:
-    """``model.predict_proba(X)`` of class 1, checked.
+def positive_proba(model: Any, X: np.ndarray, **predict_kwargs: Any) -> np.ndarray:
+    """``model.predict_proba(X, **predict_kwargs)`` of class 1, checked.
 
     A clear ``ValueError`` names the learner when ``classes_`` lacks class 1, the output is
     not (n_rows, n_classes), or it holds NaN, inf or values outside [0, 1]
@@ -87,7 +87,7 @@ def positive_proba(model: Any, X: np.ndarray) -> np.ndarray:
     name = type(model).__name__
     column = minority_column(model)
     n_classes = len(model.classes_)
-    proba = model.predict_proba(X)
+    proba = model.predict_proba(X, **predict_kwargs)
     shape = getattr(proba, "shape", None)
     if shape is None or len(shape) != 2 or shape != (X.shape[0], n_classes):
         raise ValueError(

@@ -72,3 +72,10 @@ def test_resume_continues_timesteps_and_the_tensorboard_run(tmp_path):
     steps = [e.step for e in acc.Scalars("mesa/valid_score")]
     assert max(steps) == 80 and min(steps) <= 40
     assert "mesa/mu" in acc.Tags()["histograms"]
+    # μ per ensemble step: members 2..k of each episode (f_1 comes from reset).
+    k = read_metadata(tmp_path / "ck")["env"]["n_estimators"]
+    assert {t for t in tags if t.startswith("mesa/mu_at_step/")} == {
+        f"mesa/mu_at_step/{t:02d}" for t in range(2, k + 1)
+    }
+    mus = [e.value for e in acc.Scalars("mesa/mu_at_step/02")]
+    assert len(mus) == len(steps) and all(0.0 <= mu <= 1.0 for mu in mus)

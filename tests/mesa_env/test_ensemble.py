@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.tree import DecisionTreeClassifier
+import pytest
+from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
 from mesa_env.ensemble import IncrementalEnsemble
 
@@ -37,3 +38,36 @@ def test_equal_vote_counts_give_equal_ensemble_scores():
     for votes in ([1.0, 0.0], [0.0, 0.0], [0.0, 1.0]):  # row 0: (1,0,0), row 1: (0,0,1)
         ensemble.add(FixedVotes(votes))
     assert ensemble.proba[0] == ensemble.proba[1] == 1 / 3
+
+
+@pytest.mark.parametrize("tree", [DecisionTreeClassifier, ExtraTreeClassifier])
+def test_unchecked_tree_members_predict_exactly_as_checked_ones(tree):
+    """Float32 rows with ``check_input=False`` are the tree's own cast: identical members."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 6)) * 1e3  # values that float32 rounds
+    y = (X[:, 0] + rng.normal(size=300) > 500).astype(np.int64)
+    ensemble = IncrementalEnsemble(tree(), X)
+    checked = []
+    for seed in range(3):
+        rows = rng.choice(300, 150, replace=False)
+        ensemble.fit_member(X[rows], y[rows], seed)
+        checked.append(tree(random_state=seed).fit(X[rows], y[rows]).predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(ensemble.proba, np.sum(checked, axis=0) / 3)
+
+
+def test_tree_subclasses_are_called_the_checked_way():
+    """Only scikit-learn's own trees get ``check_input=False``: a subclass may not accept it."""
+
+    class PlainFitTree(DecisionTreeClassifier):
+        def fit(self, X, y):
+            assert X.dtype == np.float64  # the task's rows, not the float32 cast
+            return super().fit(X, y)
+
+        def predict_proba(self, X):
+            return super().predict_proba(X)
+
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(80, 3)), np.tile([0, 1], 40)
+    ensemble = IncrementalEnsemble(PlainFitTree(), X)
+    ensemble.fit_member(X, y, seed=0)
+    assert ensemble.proba.shape == (80,)
