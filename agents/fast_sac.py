@@ -18,7 +18,11 @@ cannot depend on it:
   whenever Q' is finite, so the next-state actor and target critics are not evaluated; the
   policy noise they would have drawn is still drawn, keeping the random stream SB3's;
 - the target networks move in two ``torch._foreach_*`` calls, not a Python loop; losses are
-  collected as tensors and read once per call, not with an ``.item()`` per update.
+  collected as tensors and read once per call, not with an ``.item()`` per update;
+- the actor and critics are optimised by :class:`~agents.lean_adam.LeanAdam`, torch's Adam
+  without its ``torch._dynamo`` guards (about 1 s of import per process, never needed in eager
+  training), unless ``policy_kwargs`` names another ``optimizer_class``. The zip records the
+  ``policy_kwargs`` as given, so plain SB3 loads it with torch's Adam and the same state.
 
 Any configuration outside what this covers (gSDE, batch-norm statistics, n-step or
 normalised replay, image or dict observations) falls back to SB3's own ``train``.
@@ -37,6 +41,8 @@ from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN
 from torch.nn import functional as F
 
+from agents.lean_adam import LeanAdam
+
 __all__ = ["FastSAC"]
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))  # as torch.distributions.Normal computes it
@@ -49,6 +55,17 @@ class FastSAC(SAC):
     either class. See the module docstring for what is done differently and why it cannot
     change a result.
     """
+
+    def _setup_model(self) -> None:
+        """SB3's set-up, with :class:`LeanAdam` for the networks unless another is asked for."""
+        lean = "optimizer_class" not in self.policy_kwargs
+        if lean:
+            self.policy_kwargs["optimizer_class"] = LeanAdam
+        try:
+            super()._setup_model()
+        finally:
+            if lean:  # the checkpoint keeps the caller's policy_kwargs: plain SB3 loads it
+                del self.policy_kwargs["optimizer_class"]
 
     def fast_path_supported(self) -> bool:
         """Whether :meth:`train` can use the lean update (else SB3's own is used)."""

@@ -15,6 +15,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import gc
 import shlex
 import sys
 from pathlib import Path
@@ -195,7 +196,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train_sampler.py: error: {error}", file=sys.stderr)
         return 2
     _report(result)
+    if argv is None:  # the process's own command line: it exits next
+        skip_exit_collection()
     return 0
+
+
+def skip_exit_collection() -> None:
+    """Spare the garbage collection Python runs as it exits, ~0.9 s with torch loaded.
+
+    Called by a command that is about to end its process, after everything it wrote is closed
+    (checkpoint files, TensorBoard events). ``gc.freeze`` moves every live object to the
+    permanent generation, which that last collection skips; the process's memory goes back to
+    the system whole either way. In-process callers (``main(argv)``) are not affected.
+    """
+    gc.freeze()
 
 
 def _base_learner(args: argparse.Namespace) -> Any:

@@ -9,6 +9,7 @@ import torch
 from stable_baselines3 import SAC
 
 from agents.fast_sac import FastSAC
+from agents.lean_adam import LeanAdam
 from agents.sb3_agents import _sb3_kwargs, algo_class, default_hyperparameters, rescale_env
 from agents.training import torch_threads
 
@@ -104,3 +105,15 @@ def test_sac_name_builds_fast_sac_and_its_checkpoints_load_in_plain_sb3(tmp_path
     np.testing.assert_array_equal(
         loaded.predict(obs, deterministic=True)[0], fast.predict(obs, deterministic=True)[0]
     )
+
+
+def test_fast_sac_optimises_with_lean_adam_and_saves_the_callers_policy_kwargs(tmp_path):
+    """LeanAdam inside, an ordinary SB3 zip outside; an explicit optimizer_class is kept."""
+    fast = _train(FastSAC, {}, steps=80)
+    assert type(fast.actor.optimizer) is LeanAdam and type(fast.critic.optimizer) is LeanAdam
+    assert "optimizer_class" not in fast.policy_kwargs
+    fast.save(tmp_path / "model.zip")
+    assert type(SAC.load(tmp_path / "model.zip", device="cpu").actor.optimizer) is torch.optim.Adam
+    assert type(FastSAC.load(tmp_path / "model.zip", device="cpu").actor.optimizer) is LeanAdam
+    chosen = _train(FastSAC, {"policy_kwargs": {"optimizer_class": torch.optim.AdamW}}, steps=80)
+    assert type(chosen.actor.optimizer) is torch.optim.AdamW
