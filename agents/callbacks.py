@@ -1,13 +1,15 @@
 """TensorBoard curves of meta-training: what a user watches while a sampler learns.
 
 Per finished episode (step = total timesteps so far): the final ensemble's train/valid/test
-score, the episode's validation gain (the return before ``reward_scale``), the mean μ, the μ
-chosen at each ensemble step (``mesa/mu_at_step/t``, the learned schedule of the paper's Fig. 8
-as curves over training) and a histogram of the μ chosen. SB3 writes its own losses to the
-same run. A matplotlib figure of μ against the ensemble step over recent episodes is drawn every
-``figure_every`` episodes and at the end of training when ``figure_every`` is set: it is off by
-default because matplotlib's import alone (~0.35 s) is 5 % of the default run. Events are
-written to disk every ``flush_secs`` seconds and when training ends, not after each episode.
+score, the episode's validation gain (the return before ``reward_scale``) and the mean μ. Every
+``mu_every`` episodes: the μ chosen at each ensemble step, averaged over those episodes
+(``mesa/mu_at_step/t``, the learned schedule of the paper's Fig. 8 as curves over training), and
+a histogram of their μ: those ten events per episode were two thirds of the writes, and each
+write wakes TensorBoard's writer thread. SB3 writes its own losses to the same run. A matplotlib
+figure of μ against the ensemble step over recent episodes is drawn every ``figure_every``
+episodes and at the end of training when ``figure_every`` is set: it is off by default because
+matplotlib's import alone (~0.35 s) is 5 % of the default run. Events are written to disk every
+``flush_secs`` seconds and when training ends, not after each episode.
 """
 
 from __future__ import annotations
@@ -30,16 +32,21 @@ class TrainingMonitorCallback(BaseCallback):
         figure_every: int = 0,
         window: int = 20,
         flush_secs: int = 10,
+        mu_every: int = 10,
     ) -> None:
         super().__init__()
+        if mu_every < 1:
+            raise ValueError(f"mu_every must be >= 1; got {mu_every}")
         self.reward_scale = reward_scale
         self.figure_every = figure_every
+        self.mu_every = mu_every
         self.flush_secs = flush_secs
         self.recent: deque[dict[str, Any]] = deque(maxlen=window)
         self.episodes = 0
         self._writer: Any = None
         self._mus: list[list[float]] = []
         self._returns: list[float] = []
+        self._unwritten_mus: list[list[float]] = []  # episodes since μ per step was last written
 
     def _on_training_start(self) -> None:
         n_envs = self.training_env.num_envs
@@ -81,11 +88,20 @@ class TrainingMonitorCallback(BaseCallback):
             if record[key] is not None:
                 self._writer.add_scalar(f"mesa/{key}", record[key], step)
         self._writer.add_scalar("mesa/episode_return", ret, step)
-        for t, mu in enumerate(mus, start=2):  # μ chosen for member t (f_1 comes from reset)
-            self._writer.add_scalar(f"mesa/mu_at_step/{t:02d}", mu, step)
-        self._writer.add_histogram("mesa/mu", np.asarray(mus), step)
+        self._unwritten_mus.append(mus)
+        if len(self._unwritten_mus) >= self.mu_every:
+            self._write_mus(step)
         if self.figure_every and self.episodes % self.figure_every == 0:
             self._writer.add_figure("mesa/mu_by_ensemble_step", self.policy_figure(), step)
+
+    def _write_mus(self, step: int) -> None:
+        """μ per ensemble step, averaged over the episodes since the last call, and their μ."""
+        length = min(len(mus) for mus in self._unwritten_mus)  # equal unless k changed
+        block = np.array([mus[:length] for mus in self._unwritten_mus])
+        for t, mu in enumerate(block.mean(axis=0), start=2):  # member t (f_1: from reset)
+            self._writer.add_scalar(f"mesa/mu_at_step/{t:02d}", mu, step)
+        self._writer.add_histogram("mesa/mu", block.ravel(), step)
+        self._unwritten_mus = []
 
     def policy_figure(self) -> Any:
         """μ chosen at each ensemble step over the recent episodes (paper Fig. 8)."""
@@ -114,6 +130,8 @@ class TrainingMonitorCallback(BaseCallback):
 
     def _on_training_end(self) -> None:
         if self._writer is not None:
+            if self._unwritten_mus:
+                self._write_mus(self.num_timesteps)
             if self.figure_every and self.recent and self.episodes % self.figure_every:
                 self._writer.add_figure(
                     "mesa/mu_by_ensemble_step", self.policy_figure(), self.num_timesteps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from agents.checkpoint import checkpoint_paths, read_metadata
@@ -77,5 +78,11 @@ def test_resume_continues_timesteps_and_the_tensorboard_run(tmp_path):
     assert {t for t in tags if t.startswith("mesa/mu_at_step/")} == {
         f"mesa/mu_at_step/{t:02d}" for t in range(2, k + 1)
     }
-    mus = [e.value for e in acc.Scalars("mesa/mu_at_step/02")]
-    assert len(mus) == len(steps) and all(0.0 <= mu <= 1.0 for mu in mus)
+    # ... each the mean over the 10 episodes before it: with k = 3, (μ_2 + μ_3) / 2 averages
+    # to the mean of those episodes' mean μ.
+    mu2, mu3 = acc.Scalars("mesa/mu_at_step/02"), acc.Scalars("mesa/mu_at_step/03")
+    assert [e.step for e in mu2] == [e.step for e in mu3] == steps[9::10]
+    episode_means = [e.value for e in acc.Scalars("mesa/mean_mu")]
+    for i, (a, b) in enumerate(zip(mu2, mu3, strict=True)):
+        window = episode_means[10 * i : 10 * i + 10]
+        assert (a.value + b.value) / 2 == pytest.approx(np.mean(window), abs=1e-6)
