@@ -226,3 +226,13 @@ def test_resume_without_tensorboard_leaves_no_log_folder(tmp_path, monkeypatch):
     result = meta_train("sac", total_timesteps=9, resume=stem, save=stem, **common)
     assert result.metadata["timesteps"] == 27
     assert list(scratch.iterdir()) == []
+
+
+def test_the_training_command_starts_without_imbalanced_learn():
+    """mesa_baselines loads its classes on first use: train_sampler.py never needs imblearn."""
+    import subprocess
+    import sys
+
+    code = "import sys, agents.train_cli; print('imblearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

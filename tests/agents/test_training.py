@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from agents.checkpoint import checkpoint_paths, read_metadata
 from agents.sampler_file import load_sampler
-from agents.training import meta_train
+from agents.training import frozen_heap, meta_train
 
 
 @pytest.mark.expensive
@@ -86,3 +87,28 @@ def test_resume_continues_timesteps_and_the_tensorboard_run(tmp_path):
     for i, (a, b) in enumerate(zip(mu2, mu3, strict=True)):
         window = episode_means[10 * i : 10 * i + 10]
         assert (a.value + b.value) / 2 == pytest.approx(np.mean(window), abs=1e-6)
+
+
+def test_frozen_heap_spares_existing_objects_from_collection_and_restores_them():
+    """Objects alive on entry are frozen (not scanned) inside, and collectable again after."""
+    assert gc.get_freeze_count() == 0
+    cycle: list = []
+    cycle.append(cycle)
+    with frozen_heap():
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is cycle for obj in gc.get_objects())  # frozen: never scanned
+        fresh: list = []
+        assert any(obj is fresh for obj in gc.get_objects(generation=0))  # new ones are
+    assert gc.get_freeze_count() == 0
+    assert any(obj is cycle for obj in gc.get_objects())
+
+
+def test_frozen_heap_leaves_a_callers_own_freeze_alone():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with frozen_heap():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen  # not unfrozen by us
+    finally:
+        gc.unfreeze()
