@@ -7,8 +7,7 @@ digits env step, and ``FastSAC.train`` ~1.9 ms. :class:`FastSAC` keeps SB3 for e
 (collection, replay, saving, loading) and replaces only ``train`` with the same computation
 written out, in the same order, on the same random streams, so its results are bit-identical
 to SB3's (``tests/agents/test_fast_sac.py`` trains both side by side and compares every
-weight). It saves work only where the result
-cannot depend on it:
+weight). It saves work only where the result cannot depend on it:
 
 - each loss is differentiated with respect to its own network's weights only
   (``torch.autograd.grad``, written to ``.grad`` as ``backward`` after ``zero_grad`` would):
