@@ -112,3 +112,26 @@ def test_frozen_heap_leaves_a_callers_own_freeze_alone():
         assert gc.get_freeze_count() == frozen  # not unfrozen by us
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.expensive
+def test_a_run_ending_inside_a_window_still_writes_its_mu_per_step(tmp_path):
+    """15 episodes: μ per step is written after the 10th and, for the last 5, at the end."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    result = meta_train(
+        "sac",
+        ["toy-less"],
+        total_timesteps=30,
+        env_kwargs={"n_estimators": 3},
+        hyperparameters={"learning_starts": 10, "batch_size": 8},
+        tensorboard_log=str(tmp_path / "runs"),
+        eval_episodes=0,
+    )
+    acc = EventAccumulator(result.tensorboard_dir, size_guidance={"scalars": 0, "histograms": 0})
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("mesa/mu_at_step/02")] == [20, 30]
+    assert [e.step for e in acc.Histograms("mesa/mu")] == [20, 30]
+    last_five = [e.value for e in acc.Scalars("mesa/mean_mu")][10:]
+    mu2, mu3 = acc.Scalars("mesa/mu_at_step/02")[-1], acc.Scalars("mesa/mu_at_step/03")[-1]
+    assert (mu2.value + mu3.value) / 2 == pytest.approx(np.mean(last_five), abs=1e-6)
