@@ -12,19 +12,19 @@ from agents.checkpoint import checkpoint_paths, read_metadata
 from agents.sampler_file import load_sampler
 from agents.training import frozen_heap, meta_train
 
+#: A run of seconds: SAC on toy-less, k = 3 (2 steps an episode), 10 warm-up steps, batches of 8.
+_TINY = {
+    "algo": "sac",
+    "datasets": ["toy-less"],
+    "total_timesteps": 30,
+    "env_kwargs": {"n_estimators": 3},
+    "hyperparameters": {"learning_starts": 10, "batch_size": 8},
+}
+
 
 @pytest.mark.expensive
 def test_meta_train_writes_metadata_that_round_trips(tmp_path):
-    result = meta_train(
-        "sac",
-        ["toy-less"],
-        total_timesteps=30,
-        hyperparameters={"learning_starts": 10, "batch_size": 8},
-        env_kwargs={"n_estimators": 3},
-        tensorboard_log=None,
-        save=tmp_path / "ck",
-        eval_episodes=2,
-    )
+    result = meta_train(**_TINY, tensorboard_log=None, save=tmp_path / "ck", eval_episodes=2)
     meta = json.loads(checkpoint_paths(tmp_path / "ck")["metadata"].read_text())
     assert meta["algo"] == "sac" and meta["timesteps"] == 30 and meta["seed"] == 0
     assert meta["env"] == result.metadata["env"]
@@ -119,15 +119,7 @@ def test_a_run_ending_inside_a_window_still_writes_its_mu_per_step(tmp_path):
     """15 episodes: μ per step is written after the 10th and, for the last 5, at the end."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    result = meta_train(
-        "sac",
-        ["toy-less"],
-        total_timesteps=30,
-        env_kwargs={"n_estimators": 3},
-        hyperparameters={"learning_starts": 10, "batch_size": 8},
-        tensorboard_log=str(tmp_path / "runs"),
-        eval_episodes=0,
-    )
+    result = meta_train(**_TINY, tensorboard_log=str(tmp_path / "runs"), eval_episodes=0)
     acc = EventAccumulator(result.tensorboard_dir, size_guidance={"scalars": 0, "histograms": 0})
     acc.Reload()
     assert [e.step for e in acc.Scalars("mesa/mu_at_step/02")] == [20, 30]
