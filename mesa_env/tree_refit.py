@@ -1,0 +1,204 @@
+"""Fit more copies of one scikit-learn tree without re-running its Python glue on every fit.
+
+A ``Mesa-v0`` step fits one decision tree on a few hundred rows. scikit-learn's
+``DecisionTreeClassifier.fit`` spends ~0.5 ms of a digits step in Python around its Cython
+builder even with ``check_input=False`` and parameter validation skipped (``_fit_context``,
+``check_random_state``, ``check_classification_targets``/``type_of_target``, the
+``config_context`` around it): a quarter of the step, ~0.9 s of a default meta-training run
+(``benchmarks/env_step.py --breakdown``). Members of an ensemble differ only by their integer
+``random_state``, so that glue computes the same answers every time.
+
+:class:`TreeRefitter` does the part of ``BaseDecisionTree._fit`` that depends on the rows, with
+scikit-learn's own criterion, splitter, builder and ``Tree`` classes taken from
+``sklearn.tree._classes`` (the objects ``fit`` itself uses), and sets the same fitted attributes.
+It covers the configurations ``_fit`` handles without extra inputs (dense float32 rows, one
+output, string criterion and splitter, no ``class_weight``, ``monotonic_cst`` or sample
+weights); :func:`refitter_for` returns ``None`` for anything else and the caller uses ``fit``.
+
+Bit-identity is not assumed, it is checked: the first time a configuration is seen in a
+process, :func:`refitter_for` fits the same rows both ways and compares every node, value and
+fitted attribute byte for byte; on any difference (a scikit-learn release that changed ``_fit``)
+or error, the configuration is remembered as unsupported and ``fit`` is used from then on.
+"""
+
+from __future__ import annotations
+
+import numbers
+import pickle
+from math import ceil
+from typing import Any
+
+import numpy as np
+from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+
+__all__ = ["TreeRefitter", "cached_refitter", "refitter_for"]
+
+#: The classes whose ``fit`` is ``BaseDecisionTree._fit`` unchanged (subclasses may override it).
+_TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
+
+#: Outcome of the byte-for-byte check per configuration: ``True`` (use the refitter) or ``False``.
+_VERIFIED: dict[tuple, bool] = {}
+#: A fitted template per verified configuration, for :func:`cached_refitter`.
+_TEMPLATES: dict[tuple, Any] = {}
+
+
+class TreeRefitter:
+    """Fits unfitted copies of one scikit-learn classification tree on new rows.
+
+    Built from a fitted ``template`` whose parameters scikit-learn validated; ``fit(member, X,
+    y)`` then fits ``member`` (a copy of the template that differs only by an integer
+    ``random_state``) exactly as ``member.fit(X, y, check_input=False)`` would. ``X`` must be
+    C-contiguous float32 without NaN (what ``check_input=False`` requires too); ``y`` a 1-d array
+    of class labels. One refitter serves one thread at a time (it re-seeds a shared
+    ``RandomState``).
+    """
+
+    def __init__(self, template: Any) -> None:
+        from sklearn.tree import _classes  # the names fit itself looks up (pickled by reference)
+
+        self._tree = _classes.Tree
+        self._builder = (
+            _classes.DepthFirstTreeBuilder
+            if template.max_leaf_nodes is None
+            else _classes.BestFirstTreeBuilder
+        )
+        self.n_features = int(template.n_features_in_)
+        self.max_features = template.max_features_
+        self._params = template.get_params(deep=False)
+        self._criterion = _classes.CRITERIA_CLF[self._params["criterion"]]
+        self._splitter = _classes.DENSE_SPLITTERS[self._params["splitter"]]
+        max_depth = self._params["max_depth"]
+        self._max_depth = np.iinfo(np.int32).max if max_depth is None else max_depth
+        max_leaf_nodes = self._params["max_leaf_nodes"]
+        self._max_leaf_nodes = -1 if max_leaf_nodes is None else max_leaf_nodes
+        # check_random_state(seed) builds a RandomState(seed), ~0.1 ms (its MT19937 is first
+        # seeded from OS entropy); the splitter only draws one randint from it when the build
+        # starts, so one RandomState re-seeded per fit gives the same draw in ~2 µs.
+        self._random_state = np.random.RandomState(0)
+
+    def fit(self, member: Any, X: np.ndarray, y: np.ndarray) -> Any:
+        """Fit ``member`` on ``(X, y)`` as ``member.fit(X, y, check_input=False)`` does."""
+        params = self._params
+        n_samples = X.shape[0]
+        if X.ndim != 2 or X.shape[1] != self.n_features or y.shape != (n_samples,):
+            raise ValueError(
+                f"TreeRefitter expects X of shape (n, {self.n_features}) and y of shape (n,); "
+                f"got {X.shape} and {y.shape}"
+            )
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        n_classes = np.array([classes.shape[0]], dtype=np.intp)
+        y_column = y_encoded.astype(np.float64).reshape(-1, 1)
+
+        min_samples_leaf = params["min_samples_leaf"]
+        if not isinstance(min_samples_leaf, numbers.Integral):
+            min_samples_leaf = ceil(min_samples_leaf * n_samples)
+        min_samples_split = params["min_samples_split"]
+        if not isinstance(min_samples_split, numbers.Integral):
+            min_samples_split = max(2, ceil(min_samples_split * n_samples))
+        min_samples_split = max(min_samples_split, 2 * min_samples_leaf)
+        min_weight_leaf = params["min_weight_fraction_leaf"] * n_samples
+
+        random_state = self._random_state
+        random_state.seed(member.random_state)  # as RandomState(member.random_state)
+        criterion = self._criterion(1, n_classes)
+        splitter = self._splitter(
+            criterion, self.max_features, min_samples_leaf, min_weight_leaf, random_state, None
+        )
+        tree = self._tree(self.n_features, n_classes, 1)
+        if self._max_leaf_nodes < 0:
+            builder = self._builder(
+                splitter,
+                min_samples_split,
+                min_samples_leaf,
+                min_weight_leaf,
+                self._max_depth,
+                params["min_impurity_decrease"],
+            )
+        else:
+            builder = self._builder(
+                splitter,
+                min_samples_split,
+                min_samples_leaf,
+                min_weight_leaf,
+                self._max_depth,
+                self._max_leaf_nodes,
+                params["min_impurity_decrease"],
+            )
+        builder.build(tree, X, y_column, None, None)
+
+        member.n_features_in_ = self.n_features  # in the order fit sets them
+        member.n_outputs_ = 1
+        member.classes_ = classes
+        member.n_classes_ = n_classes[0]
+        member.max_features_ = self.max_features
+        member.tree_ = tree
+        if params["ccp_alpha"] != 0.0:
+            member._prune_tree()
+        return member
+
+
+def _config_key(estimator: Any, n_features: int) -> tuple | None:
+    """A hashable key for the estimator's configuration, or ``None`` if it is not covered."""
+    if type(estimator) not in _TREES:
+        return None
+    params = estimator.get_params(deep=False)
+    if (
+        params.get("class_weight") is not None
+        or params.get("monotonic_cst") is not None
+        or not isinstance(params.get("criterion"), str)
+        or not isinstance(params.get("splitter"), str)
+    ):
+        return None
+    values = {k: v for k, v in params.items() if k != "random_state"}
+    if not all(v is None or isinstance(v, (bool, int, float, str)) for v in values.values()):
+        return None
+    return (type(estimator), tuple(sorted(values.items())), int(n_features))
+
+
+def _fitted_state(tree: Any) -> bytes:
+    """Every fitted attribute of a tree, nodes and values included, as bytes to compare."""
+    attributes = sorted((k, v) for k, v in vars(tree).items() if k.endswith("_") and k != "tree_")
+    state = sorted(tree.tree_.__getstate__().items())
+    return pickle.dumps((attributes, state))
+
+
+def refitter_for(template: Any, X: np.ndarray, y: np.ndarray) -> TreeRefitter | None:
+    """A :class:`TreeRefitter` for copies of ``template``, or ``None`` to keep using ``fit``.
+
+    ``template`` must have been fitted by scikit-learn on ``(X, y)`` (float32, C-contiguous, 1-d
+    ``y``, ``check_input=False``) with an integer ``random_state``. The first time its
+    configuration is seen in this process the refitter fits the same rows and seed, and is kept
+    only if the result is byte-for-byte the template's; the verdict is remembered for the rest
+    of the process (and :func:`cached_refitter` serves the configuration from then on).
+    """
+    key = _config_key(template, X.shape[1])
+    if key is None or y.ndim != 1 or not isinstance(template.random_state, numbers.Integral):
+        return None
+    verified = _VERIFIED.get(key)
+    if verified is False:
+        return None
+    try:
+        refitter = TreeRefitter(template)
+        if verified is None:
+            twin = type(template)(**template.get_params(deep=False))
+            refitter.fit(twin, X, y)
+            _VERIFIED[key] = _fitted_state(twin) == _fitted_state(template)
+    except Exception:  # a scikit-learn whose private classes changed: keep its public fit
+        _VERIFIED[key] = False
+    if not _VERIFIED[key]:
+        return None
+    _TEMPLATES.setdefault(key, template)
+    return refitter
+
+
+def cached_refitter(estimator: Any, n_features: int) -> TreeRefitter | None:
+    """A new :class:`TreeRefitter` for ``estimator`` on ``n_features`` features, if verified.
+
+    ``None`` unless :func:`refitter_for` has verified the same configuration (every parameter
+    but ``random_state``, and the number of features) in this process: a later ensemble of the
+    same learner then fits even its first member without ``fit``'s Python. Its parameters were
+    validated by scikit-learn when the verified template was fitted with the same values.
+    """
+    key = _config_key(estimator, n_features)
+    template = _TEMPLATES.get(key) if key is not None else None
+    return TreeRefitter(template) if template is not None else None

@@ -1,0 +1,188 @@
+"""``TreeRefitter`` fits trees byte-for-byte as scikit-learn's ``fit``, or is not used at all."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+
+import mesa_env.tree_refit as tree_refit
+from mesa_env import MesaEnv
+from mesa_env.ensemble import IncrementalEnsemble
+from mesa_env.tree_refit import TreeRefitter, cached_refitter, refitter_for
+
+
+@pytest.fixture(autouse=True)
+def fresh_verdicts(monkeypatch):
+    """Each test starts with no configuration verified (the caches are per process)."""
+    monkeypatch.setattr(tree_refit, "_VERIFIED", {})
+    monkeypatch.setattr(tree_refit, "_TEMPLATES", {})
+
+
+def _rows(seed: int = 0, n: int = 240, n_features: int = 6):
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(n, n_features)) * 1e3).astype(np.float32)
+    y = (X[:, 0] + 800 * rng.normal(size=n) > 0).astype(np.int64)
+    return np.ascontiguousarray(X), y
+
+
+def _state(tree) -> bytes:
+    attributes = sorted((k, v) for k, v in vars(tree).items() if k.endswith("_") and k != "tree_")
+    return pickle.dumps((attributes, sorted(tree.tree_.__getstate__().items())))
+
+
+CONFIGS = [
+    (DecisionTreeClassifier, {}),
+    (DecisionTreeClassifier, {"max_depth": 3, "min_samples_leaf": 4}),
+    (DecisionTreeClassifier, {"criterion": "entropy", "max_features": "sqrt"}),
+    (DecisionTreeClassifier, {"criterion": "log_loss", "splitter": "random"}),
+    (DecisionTreeClassifier, {"min_samples_split": 0.1, "min_samples_leaf": 0.02}),
+    (DecisionTreeClassifier, {"max_leaf_nodes": 7, "min_impurity_decrease": 1e-3}),
+    (DecisionTreeClassifier, {"min_weight_fraction_leaf": 0.05, "max_features": 0.5}),
+    (DecisionTreeClassifier, {"ccp_alpha": 0.01}),
+    (ExtraTreeClassifier, {}),
+    (ExtraTreeClassifier, {"max_depth": 5, "max_features": 2}),
+]
+
+
+@pytest.mark.parametrize(("tree", "params"), CONFIGS)
+def test_refitted_trees_are_byte_identical_to_fit(tree, params):
+    X0, y0 = _rows(0)
+    template = tree(**params, random_state=0).fit(X0, y0, check_input=False)
+    refitter = refitter_for(template, X0, y0)
+    assert isinstance(refitter, TreeRefitter)
+    for seed in range(1, 6):
+        X, y = _rows(seed, n=180 + 20 * seed)
+        expected = tree(**params, random_state=seed).fit(X, y, check_input=False)
+        refitted = refitter.fit(tree(**params, random_state=seed), X, y)
+        assert _state(refitted) == _state(expected)
+        np.testing.assert_array_equal(refitted.predict_proba(X0), expected.predict_proba(X0))
+
+
+def test_labels_keep_their_values_and_dtype():
+    X, y = _rows(0)
+    labels = np.where(y == 1, 7, -2).astype(np.int32)
+    template = DecisionTreeClassifier(random_state=0).fit(X, labels, check_input=False)
+    refitter = refitter_for(template, X, labels)
+    refitted = refitter.fit(DecisionTreeClassifier(random_state=3), X, labels)
+    assert refitted.classes_.dtype == np.int32
+    np.testing.assert_array_equal(refitted.classes_, [-2, 7])
+    assert set(refitted.predict(X)) <= {-2, 7}
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        DecisionTreeClassifier(class_weight="balanced", random_state=0),
+        DecisionTreeClassifier(monotonic_cst=[1, 0, 0, 0, 0, 0], random_state=0),
+        DecisionTreeClassifier(random_state=None),
+    ],
+)
+def test_configurations_outside_the_covered_ones_keep_fit(template):
+    X, y = _rows(0)
+    template.fit(X, y, check_input=False)
+    assert refitter_for(template, X, y) is None
+
+
+def test_a_subclass_is_never_refitted():
+    class Subclassed(DecisionTreeClassifier):
+        pass
+
+    X, y = _rows(0)
+    template = Subclassed(random_state=0).fit(X, y, check_input=False)
+    assert refitter_for(template, X, y) is None
+
+
+def test_a_refit_that_differs_from_fit_is_refused_for_the_rest_of_the_process(monkeypatch):
+    """A scikit-learn release whose ``_fit`` changed: the byte check fails, ``fit`` stays."""
+    X, y = _rows(0)
+    template = DecisionTreeClassifier(random_state=0).fit(X, y, check_input=False)
+    original = TreeRefitter.fit
+
+    def off_by_one_feature_choice(self, member, X, y):
+        member.random_state += 1  # a different draw: a different tree
+        return original(self, member, X, y)
+
+    monkeypatch.setattr(TreeRefitter, "fit", off_by_one_feature_choice)
+    template = DecisionTreeClassifier(max_features=2, random_state=0).fit(X, y, check_input=False)
+    assert refitter_for(template, X, y) is None
+    monkeypatch.setattr(TreeRefitter, "fit", original)
+    assert refitter_for(template, X, y) is None  # remembered
+    assert cached_refitter(DecisionTreeClassifier(max_features=2), X.shape[1]) is None
+
+
+def test_a_refit_that_raises_is_refused(monkeypatch):
+    X, y = _rows(0)
+    template = DecisionTreeClassifier(random_state=0).fit(X, y, check_input=False)
+    monkeypatch.setattr(tree_refit.TreeRefitter, "__init__", _raise_type_error)
+    assert refitter_for(template, X, y) is None
+
+
+def _raise_type_error(*args, **kwargs):
+    raise TypeError("__cinit__() takes exactly 5 positional arguments (6 given)")
+
+
+def test_cached_refitter_needs_the_same_parameters_and_feature_count():
+    X, y = _rows(0)
+    assert cached_refitter(DecisionTreeClassifier(max_depth=4), 6) is None  # nothing verified
+    template = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y, check_input=False)
+    assert refitter_for(template, X, y) is not None
+    same = DecisionTreeClassifier(max_depth=4, random_state=9)
+    assert isinstance(cached_refitter(same, 6), TreeRefitter)
+    assert cached_refitter(DecisionTreeClassifier(max_depth=5), 6) is None
+    assert cached_refitter(DecisionTreeClassifier(max_depth=4), 7) is None
+
+
+def test_wrong_shapes_raise_a_clear_error():
+    X, y = _rows(0)
+    template = DecisionTreeClassifier(random_state=0).fit(X, y, check_input=False)
+    refitter = refitter_for(template, X, y)
+    with pytest.raises(ValueError, match=r"expects X of shape \(n, 6\)"):
+        refitter.fit(DecisionTreeClassifier(random_state=1), X[:, :5], y)
+
+
+def test_ensembles_use_the_refitter_and_stay_identical_to_fitted_members(monkeypatch):
+    """After the first member (and in later ensembles from the first), no ``fit`` is called."""
+    X, y = _rows(3, n=400)
+    fits = []
+    original_fit = DecisionTreeClassifier.fit
+
+    def counting_fit(self, *args, **kwargs):
+        fits.append(self.random_state)
+        return original_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(DecisionTreeClassifier, "fit", counting_fit)
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        ensemble = IncrementalEnsemble(DecisionTreeClassifier(), X)
+        for seed in rng.integers(2**31 - 1, size=4):
+            rows = rng.choice(400, 150, replace=False)
+            member = ensemble.fit_member(X[rows], y[rows], int(seed))
+            expected = original_fit(
+                DecisionTreeClassifier(random_state=int(seed)), X[rows], y[rows]
+            )
+            assert _state(member) == _state(expected)
+    assert len(fits) == 1  # the first member of the first ensemble
+
+
+def test_env_episodes_are_unchanged_by_the_refitter(monkeypatch):
+    """The same seed gives the same observations and rewards with and without the refitter."""
+
+    def episode() -> list:
+        env = MesaEnv(dataset="digits", n_estimators=6)
+        out = [env.reset(seed=5)[0]]
+        for mu in (0.1, 0.9, 0.5, 0.3, 0.7):
+            obs, reward, _, _, info = env.step([mu])
+            out += [obs, reward, info["valid_score"]]
+        return [*out, info["test_score"]]
+
+    with_refit = episode()
+    monkeypatch.setattr(tree_refit, "refitter_for", lambda *args: None)
+    monkeypatch.setattr(tree_refit, "_TEMPLATES", {})
+    monkeypatch.setattr("mesa_env.ensemble.refitter_for", lambda *args: None)
+    monkeypatch.setattr("mesa_env.ensemble.cached_refitter", lambda *args: None)
+    without = episode()
+    for a, b in zip(with_refit, without, strict=True):
+        np.testing.assert_array_equal(a, b)
