@@ -97,6 +97,14 @@ class Task:
         return np.ascontiguousarray(np.vstack(parts))
 
     @cached_property
+    def X_eval_float32(self) -> np.ndarray:
+        """:attr:`X_eval` as C-contiguous float32: what scikit-learn's trees compute on.
+
+        Cast once per task rather than once per episode (~0.2 ms on an 11,000-row task).
+        """
+        return np.ascontiguousarray(self.X_eval, np.float32)
+
+    @cached_property
     def eval_slices(self) -> dict[str, slice]:
         """Where each split's rows sit in :attr:`X_eval`."""
         n_tr, n_va = self.y_train.size, self.y_valid.size

@@ -50,9 +50,13 @@ class IncrementalEnsemble:
 
     ``X_eval`` stacks every row whose ensemble prediction is tracked; ``proba`` holds F_t on
     them after ``t`` members. Labels are 0/1 with 1 the positive (minority) class.
+    ``X_eval_float32``, optional, is ``X_eval`` already cast to C-contiguous float32 (what
+    scikit-learn's trees compute on), to spare a cast per ensemble.
     """
 
-    def __init__(self, estimator: Any, X_eval: np.ndarray) -> None:
+    def __init__(
+        self, estimator: Any, X_eval: np.ndarray, *, X_eval_float32: np.ndarray | None = None
+    ) -> None:
         self.estimator = estimator
         self.X_eval = X_eval
         self.estimators: list[Any] = []
@@ -68,7 +72,13 @@ class IncrementalEnsemble:
         self._flat_params = flat if simple and params.keys() == flat.keys() else None
         # A plain scikit-learn tree: float32 rows, no re-validation (see the module docstring).
         self._unchecked = type(estimator) in UNCHECKED_TREES
-        self._predict_rows = np.ascontiguousarray(X_eval, np.float32) if self._unchecked else X_eval
+        if self._unchecked:  # the caller's cast when given (a task casts its rows once)
+            if X_eval_float32 is None or X_eval_float32.shape != X_eval.shape:
+                X_eval_float32 = X_eval
+            X_eval_float32 = np.ascontiguousarray(X_eval_float32, np.float32)  # no-op if cast
+            self._predict_rows = X_eval_float32
+        else:
+            self._predict_rows = X_eval
         # Plain trees: fitted without fit's Python once a fit of this configuration was verified
         self._refitter: TreeRefitter | None = (
             cached_refitter(estimator, X_eval.shape[1]) if self._unchecked else None
@@ -102,7 +112,7 @@ class IncrementalEnsemble:
         member = self.new_member(seed)
         if self._refitter is not None and isinstance(seed, numbers.Integral):
             self._refitter.fit(member, np.ascontiguousarray(X, np.float32), y)
-            self._add_tree(member)
+            self._add_refitted(member)
             return member
         with config_context(assume_finite=True, skip_parameter_validation=bool(self.estimators)):
             if self._unchecked:
@@ -129,6 +139,25 @@ class IncrementalEnsemble:
             self._add_tree(member)
             return
         self._sum += positive_proba(member, self.X_eval)
+        self.estimators.append(member)
+        np.divide(self._sum, len(self.estimators), out=self.proba)
+
+    def _add_refitted(self, member: Any) -> None:
+        """:meth:`add` for a tree fitted by the refitter: its leaves' class-1 fractions.
+
+        ``predict_proba`` of a tree is its leaves' stored class fractions (``tree_.value``),
+        taken by ``tree_.apply``; reading the class-1 column at the leaves gives the same
+        numbers without ``predict_proba``'s checks or the output check of
+        :func:`positive_proba`: the tree was fitted here by scikit-learn's builder, on labels
+        0/1, so its fractions are in [0, 1] by construction. A member whose ``classes_`` is
+        not ``[0, 1]`` goes through the checked path (and its error).
+        """
+        classes = member.classes_
+        if classes.shape != (2,) or classes[0] != 0 or classes[1] != 1:
+            self._add_tree(member)
+            return
+        tree = member.tree_
+        self._sum += tree.value[:, 0, 1].take(tree.apply(self._predict_rows))
         self.estimators.append(member)
         np.divide(self._sum, len(self.estimators), out=self.proba)
 

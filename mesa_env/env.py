@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from mesa_env.binary import SEED_BOUND, check_estimator_arg, check_int, check_real
 from mesa_env.data import Task, make_task
-from mesa_env.ensemble import IncrementalEnsemble
+from mesa_env.ensemble import UNCHECKED_TREES, IncrementalEnsemble
 from mesa_env.metrics import get_metric
 from mesa_env.render import ansi_line, rgb_frame
 from mesa_env.sampling import meta_sample, random_balanced_subset
@@ -227,7 +227,10 @@ class MesaEnv(gym.Env):
         super().reset(seed=seed)
         self.task = self._choose_task(options)
         task = self.task
-        self.ensemble = IncrementalEnsemble(self.estimator, task.X_eval)
+        float32_rows = task.X_eval_float32 if type(self.estimator) in UNCHECKED_TREES else None
+        self.ensemble = IncrementalEnsemble(
+            self.estimator, task.X_eval, X_eval_float32=float32_rows
+        )
         # Labels of the train then valid rows, the first rows of X_eval (for the state).
         assert (
             task.eval_slices["valid"].start == task.eval_slices["train"].stop == task.y_train.size

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numbers
 import pickle
+import threading
 from math import ceil
 from typing import Any
 
@@ -38,8 +39,24 @@ _TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
 
 #: Outcome of the byte-for-byte check per configuration: ``True`` (use the refitter) or ``False``.
 _VERIFIED: dict[tuple, bool] = {}
-#: A fitted template per verified configuration, for :func:`cached_refitter`.
-_TEMPLATES: dict[tuple, Any] = {}
+#: The refitter of each verified configuration, for :func:`cached_refitter`.
+_REFITTERS: dict[tuple, TreeRefitter] = {}
+#: One legacy ``RandomState`` per thread, re-seeded for each fit (see ``TreeRefitter.fit``).
+_THREAD_LOCAL = threading.local()
+
+
+def _reseeded_random_state(seed: int) -> np.random.RandomState:
+    """This thread's ``RandomState``, re-seeded: the generator ``RandomState(seed)`` would be.
+
+    ``check_random_state(seed)`` builds a new ``RandomState(seed)``, ~0.1 ms (its MT19937 is
+    first seeded from OS entropy, then re-seeded); the splitter draws one ``randint`` from it
+    when the build starts, so re-seeding one generator gives the same draw in ~2 µs.
+    """
+    random_state = getattr(_THREAD_LOCAL, "random_state", None)
+    if random_state is None:
+        random_state = _THREAD_LOCAL.random_state = np.random.RandomState(0)
+    random_state.seed(seed)
+    return random_state
 
 
 class TreeRefitter:
@@ -49,8 +66,8 @@ class TreeRefitter:
     y)`` then fits ``member`` (a copy of the template that differs only by an integer
     ``random_state``) exactly as ``member.fit(X, y, check_input=False)`` would. ``X`` must be
     C-contiguous float32 without NaN (what ``check_input=False`` requires too); ``y`` a 1-d array
-    of class labels. One refitter serves one thread at a time (it re-seeds a shared
-    ``RandomState``).
+    of class labels. A refitter holds no state between fits: it may be shared, across threads
+    too.
     """
 
     def __init__(self, template: Any) -> None:
@@ -71,10 +88,6 @@ class TreeRefitter:
         self._max_depth = np.iinfo(np.int32).max if max_depth is None else max_depth
         max_leaf_nodes = self._params["max_leaf_nodes"]
         self._max_leaf_nodes = -1 if max_leaf_nodes is None else max_leaf_nodes
-        # check_random_state(seed) builds a RandomState(seed), ~0.1 ms (its MT19937 is first
-        # seeded from OS entropy); the splitter only draws one randint from it when the build
-        # starts, so one RandomState re-seeded per fit gives the same draw in ~2 µs.
-        self._random_state = np.random.RandomState(0)
 
     def fit(self, member: Any, X: np.ndarray, y: np.ndarray) -> Any:
         """Fit ``member`` on ``(X, y)`` as ``member.fit(X, y, check_input=False)`` does."""
@@ -98,8 +111,7 @@ class TreeRefitter:
         min_samples_split = max(min_samples_split, 2 * min_samples_leaf)
         min_weight_leaf = params["min_weight_fraction_leaf"] * n_samples
 
-        random_state = self._random_state
-        random_state.seed(member.random_state)  # as RandomState(member.random_state)
+        random_state = _reseeded_random_state(member.random_state)
         criterion = self._criterion(1, n_classes)
         splitter = self._splitter(
             criterion, self.max_features, min_samples_leaf, min_weight_leaf, random_state, None
@@ -187,12 +199,11 @@ def refitter_for(template: Any, X: np.ndarray, y: np.ndarray) -> TreeRefitter | 
         _VERIFIED[key] = False
     if not _VERIFIED[key]:
         return None
-    _TEMPLATES.setdefault(key, template)
-    return refitter
+    return _REFITTERS.setdefault(key, refitter)
 
 
 def cached_refitter(estimator: Any, n_features: int) -> TreeRefitter | None:
-    """A new :class:`TreeRefitter` for ``estimator`` on ``n_features`` features, if verified.
+    """The :class:`TreeRefitter` for ``estimator`` on ``n_features`` features, if verified.
 
     ``None`` unless :func:`refitter_for` has verified the same configuration (every parameter
     but ``random_state``, and the number of features) in this process: a later ensemble of the
@@ -200,5 +211,4 @@ def cached_refitter(estimator: Any, n_features: int) -> TreeRefitter | None:
     validated by scikit-learn when the verified template was fitted with the same values.
     """
     key = _config_key(estimator, n_features)
-    template = _TEMPLATES.get(key) if key is not None else None
-    return TreeRefitter(template) if template is not None else None
+    return _REFITTERS.get(key) if key is not None else None

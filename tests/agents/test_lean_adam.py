@@ -25,8 +25,14 @@ def _train(optimizer_class: type, steps: int = 25, **kwargs) -> tuple[torch.nn.M
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"fused": True}, {"foreach": False}, {"amsgrad": True, "weight_decay": 0.1}],
-    ids=["fused", "single-tensor", "amsgrad+decay"],
+    [
+        {"fused": True},
+        {"fused": True, "amsgrad": True, "weight_decay": 0.1, "maximize": True},
+        {"fused": True, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"foreach": False},
+        {"amsgrad": True, "weight_decay": 0.1},
+    ],
+    ids=["fused", "fused-amsgrad-decay-maximize", "fused-adamw", "single-tensor", "amsgrad+decay"],
 )
 def test_lean_adam_updates_weights_and_state_exactly_as_adam(kwargs):
     ref_net, ref_state = _train(torch.optim.Adam, **kwargs)
@@ -37,6 +43,36 @@ def test_lean_adam_updates_weights_and_state_exactly_as_adam(kwargs):
     for i, state in ref_state["state"].items():
         assert state.keys() == lean_state["state"][i].keys()
         assert all(torch.equal(state[k], lean_state["state"][i][k]) for k in state)
+
+
+def test_fused_steps_after_the_first_call_the_kernels_directly(monkeypatch):
+    """The fast path is taken (else the bit-identity test above would not test it)."""
+    import agents.lean_adam as lean_adam
+
+    calls = []
+    adam_step = lean_adam._ADAM_STEP
+    monkeypatch.setattr(lean_adam, "_ADAM_STEP", lambda *a: calls.append(1) or adam_step(*a))
+    _train(LeanAdam, steps=5, fused=True)
+    assert len(calls) == 1  # the first step creates the state
+    _train(LeanAdam, steps=5)  # not fused: every step is Adam.step
+    assert len(calls) == 6
+
+
+def test_a_parameter_without_gradient_leaves_the_step_to_adam():
+    torch.manual_seed(0)
+    used, unused = torch.nn.Linear(3, 1), torch.nn.Linear(3, 1)
+    params = [*used.parameters(), *unused.parameters()]
+    lean = LeanAdam(params, lr=0.1, fused=True)
+    ref = torch.optim.Adam(
+        [p.detach().clone().requires_grad_() for p in params], lr=0.1, fused=True
+    )
+    for _ in range(3):
+        for optimizer, ps in ((lean, params), (ref, ref.param_groups[0]["params"])):
+            optimizer.zero_grad()
+            (torch.ones(2, 3) @ ps[0].T + ps[1]).sum().backward()
+            optimizer.step()
+    for mine, theirs in zip(params, ref.param_groups[0]["params"], strict=True):
+        assert torch.equal(mine, theirs)
 
 
 def test_adam_state_loads_into_lean_adam_and_back():

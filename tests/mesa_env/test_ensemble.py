@@ -71,3 +71,20 @@ def test_tree_subclasses_are_called_the_checked_way():
     ensemble = IncrementalEnsemble(PlainFitTree(), X)
     ensemble.fit_member(X, y, seed=0)
     assert ensemble.proba.shape == (80,)
+
+
+def test_a_given_float32_copy_of_the_rows_predicts_as_the_ensemble_own_cast():
+    """``X_eval_float32`` spares a cast; a float64 or mis-shaped one is cast or replaced."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 4)) * 1e3
+    y = (X[:, 0] + rng.normal(size=200) * 300 > 0).astype(np.int64)
+    probas = []
+    for given in (None, np.ascontiguousarray(X, np.float32), X, X[:10]):
+        ensemble = IncrementalEnsemble(DecisionTreeClassifier(), X, X_eval_float32=given)
+        for seed in range(3):
+            ensemble.fit_member(
+                X[seed * 50 : seed * 50 + 100], y[seed * 50 : seed * 50 + 100], seed
+            )
+        probas.append(ensemble.proba.copy())
+    for proba in probas[1:]:
+        np.testing.assert_array_equal(proba, probas[0])

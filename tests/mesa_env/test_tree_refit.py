@@ -18,7 +18,7 @@ from mesa_env.tree_refit import TreeRefitter, cached_refitter, refitter_for
 def fresh_verdicts(monkeypatch):
     """Each test starts with no configuration verified (the caches are per process)."""
     monkeypatch.setattr(tree_refit, "_VERIFIED", {})
-    monkeypatch.setattr(tree_refit, "_TEMPLATES", {})
+    monkeypatch.setattr(tree_refit, "_REFITTERS", {})
 
 
 def _rows(seed: int = 0, n: int = 240, n_features: int = 6):
@@ -180,7 +180,7 @@ def test_env_episodes_are_unchanged_by_the_refitter(monkeypatch):
 
     with_refit = episode()
     monkeypatch.setattr(tree_refit, "refitter_for", lambda *args: None)
-    monkeypatch.setattr(tree_refit, "_TEMPLATES", {})
+    monkeypatch.setattr(tree_refit, "_REFITTERS", {})
     monkeypatch.setattr("mesa_env.ensemble.refitter_for", lambda *args: None)
     monkeypatch.setattr("mesa_env.ensemble.cached_refitter", lambda *args: None)
     without = episode()
