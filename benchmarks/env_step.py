@@ -2,9 +2,10 @@
 
 A step must at least (paper Alg. 2 lines 7–8, Alg. 3 line 6) fit one base learner on the
 balanced subset — every minority row plus |P| majority rows gathered from ``X_train`` — predict
-once on the stacked train+valid+test rows (``Task.X_eval``, as the env does) and score the
-validation split with ``mesa_env.metrics.average_precision``. That is the *physical limit*. The
-benchmark times env steps and limit steps interleaved in one run (alternating which goes first),
+once on the stacked train+valid+test rows (``Task.X_eval``, as the env does; for trees by the
+fastest correct route, scikit-learn's builder and ``tree_.apply``) and score the validation
+split with ``mesa_env.metrics.average_precision``. That is the *physical limit*. The benchmark
+times env steps and limit steps interleaved in one run (alternating which goes first),
 with the limit fitting the very rows and seed the env's step just used, then reports
 ``ratio = step / limit``; the goal is ratio ≤ 1.15 for every base learner. It does so for four
 base learners (decision tree, Gaussian naive Bayes, k-NN, logistic regression) on two problems
@@ -48,6 +49,7 @@ import mesa_env.env as env_module
 from mesa_env import MesaEnv, Task
 from mesa_env.ensemble import UNCHECKED_TREES, IncrementalEnsemble
 from mesa_env.metrics import average_precision
+from mesa_env.tree_refit import TreeRefitter, cached_refitter
 
 N_ESTIMATORS = 10  # the env's default k: 9 steps per episode
 #: The clock every timing reads: wall time by default, process CPU time with ``--clock cpu``
@@ -98,27 +100,38 @@ def cases(quick: bool, learners: list[str], problems: list[str]) -> list[Case]:
 def limit_step(task: Task, majority_rows: np.ndarray, learner: Any) -> float:
     """Seconds for the unavoidable work of one step.
 
-    That is: fit on the subset, one stacked ``predict_proba``, one validation AUCPRC.
-    ``learner`` is a fresh, unfitted copy.
+    That is: fit on the subset, one stacked prediction of the positive class, one validation
+    AUCPRC. ``learner`` is a fresh, unfitted copy.
 
     scikit-learn's input checks (finite scan, parameter validation) are not physical work: the
     limit runs without them (``config_context`` entered before the clock starts), as the env's
     members do after an episode's first fit (``IncrementalEnsemble.fit_member``). Single trees
     compute on float32 and take ``check_input=False``: the limit hands them float32 rows
     unchecked, the stacked rows cast once per task (outside the clock, as the env casts them once
-    per episode).
+    per task). For trees the fastest correct fit is scikit-learn's Cython builder without
+    ``fit``'s per-call Python (:class:`~mesa_env.tree_refit.TreeRefitter`, verified byte for byte
+    against ``fit``) and the fastest prediction the leaves' class-1 fractions at
+    ``tree_.apply``: the limit uses both, as the env does.
     """
     unchecked = type(learner) in UNCHECKED_TREES
     X_eval = _float32_eval_rows(task) if unchecked else task.X_eval
+    refitter = cached_refitter(learner, task.X_train.shape[1]) if unchecked else None
     kwargs = {"check_input": False} if unchecked else {}
     with config_context(assume_finite=True, skip_parameter_validation=True):
         start = clock()
         rows = np.concatenate([task.minority_index, majority_rows])
         X = task.X_train[rows]
-        learner.fit(
-            np.ascontiguousarray(X, np.float32) if unchecked else X, task.y_train[rows], **kwargs
-        )
-        proba = learner.predict_proba(X_eval, **kwargs)[:, 1]
+        if refitter is not None:
+            refitter.fit(learner, np.ascontiguousarray(X, np.float32), task.y_train[rows])
+            tree = learner.tree_
+            proba = tree.value[:, 0, 1].take(tree.apply(X_eval))
+        else:
+            learner.fit(
+                np.ascontiguousarray(X, np.float32) if unchecked else X,
+                task.y_train[rows],
+                **kwargs,
+            )
+            proba = learner.predict_proba(X_eval, **kwargs)[:, 1]
         average_precision(task.y_valid, proba[task.eval_slices["valid"]])
         return clock() - start
 
@@ -277,7 +290,9 @@ def parts(learner_class: type) -> list[tuple[Any, str, Any, bool]]:
         (MesaEnv, "_fit_member", "gather subset rows + member seed", True),
         (IncrementalEnsemble, "fit_member", "new member (clone + seed)", False),
         (learner_class, "fit", "fit", True),
+        (TreeRefitter, "fit", "fit (tree: scikit-learn's builder)", True),
         (learner_class, "predict_proba", "predict_proba (stacked rows)", True),
+        (IncrementalEnsemble, "_add_refitted", "tree_.apply leaf fractions + mean", True),
         (ensemble_module, "positive_proba", "predict_proba output check", False),
         (IncrementalEnsemble, "add", "running-mean update", False),
         (MesaEnv, "_score_split", lambda args: f"metric[{args[1]}]", None),
