@@ -15,22 +15,28 @@ import numpy as np
 __all__ = ["METRICS", "average_precision", "get_metric", "roc_auc"]
 
 
-def _cumulative_counts(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """True/false positives at each distinct score threshold, highest threshold first.
+def _threshold_ends(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True positives at each distinct score threshold (highest first), and the positions.
 
-    The counts are taken at the last position of each run of equal scores (sklearn's
-    convention), so they do not depend on the order inside a run: the sort need not be
-    stable, and numpy's default one is ~5× faster than a stable sort on ensemble scores, which
-    hold only a few distinct values (t + 1 for t pure trees).
+    ``ends[j]`` is the position, in descending-score order, of the last example scoring at
+    least threshold j, so ``ends[j] + 1`` examples are predicted positive there. The counts are
+    taken at the last position of each run of equal scores (sklearn's convention), so they do
+    not depend on the order inside a run: the sort need not be stable, and numpy's default one
+    is ~5× faster than a stable sort on ensemble scores, which hold only a few distinct values
+    (t + 1 for t pure trees).
     """
     order = np.argsort(score)[::-1]
     score_sorted = score[order]
-    y_sorted = y_true[order]
     ends = np.flatnonzero(score_sorted[1:] != score_sorted[:-1])  # last position of each run
-    ends = np.append(ends, y_sorted.size - 1)
-    tps = np.cumsum(y_sorted, dtype=np.float64)[ends]
-    fps = (ends + 1) - tps
-    return tps, fps
+    ends = np.append(ends, score_sorted.size - 1)
+    tps = np.cumsum(y_true[order], dtype=np.float64)[ends]
+    return tps, ends
+
+
+def _cumulative_counts(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True/false positives at each distinct score threshold, highest threshold first."""
+    tps, ends = _threshold_ends(y_true, score)
+    return tps, (ends + 1) - tps
 
 
 def average_precision(y_true: np.ndarray, score: np.ndarray) -> float:
@@ -38,15 +44,21 @@ def average_precision(y_true: np.ndarray, score: np.ndarray) -> float:
 
     AP = Σ_n (R_n − R_{n−1}) · P_n over distinct thresholds, without interpolation, exactly as
     ``sklearn.metrics.average_precision_score``. ``y_true`` holds 0/1; with no positive the
-    score is 0.0 (sklearn warns and returns -0.0 there).
+    score is 0.0 (sklearn warns and returns -0.0 there). It runs on every env step, so it is
+    written with as few numpy calls as the definition allows: tp + fp at a threshold is the
+    (exact, integer) number of examples above it, and the recall gains are the differences of
+    the true-positive counts.
     """
-    tps, fps = _cumulative_counts(y_true, score)
+    tps, ends = _threshold_ends(y_true, score)
     n_pos = tps[-1]
     if n_pos == 0:
         return 0.0
-    precision = tps / (tps + fps)
-    recall_gain = np.diff(tps, prepend=0.0) / n_pos
-    return float(np.dot(recall_gain, precision))
+    precision = tps / (ends + 1)
+    gains = np.empty_like(tps)
+    gains[0] = tps[0]
+    np.subtract(tps[1:], tps[:-1], out=gains[1:])
+    gains /= n_pos
+    return float(np.dot(gains, precision))
 
 
 def roc_auc(y_true: np.ndarray, score: np.ndarray) -> float:
