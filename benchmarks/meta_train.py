@@ -7,8 +7,8 @@ Meta-training (paper Algorithm 3) cannot cost less than its two parts done alone
 - **env**: the same ``Mesa-v0`` episodes, no agent at all: the env is reset with the run's seed
   and stepped with the μ the agent chose, in order, so every subset, member and score is the
   one meta-training computed (a learned μ may build larger or smaller trees than a random one;
-  measured, the replay costs 3.93 s on digits and 4.79 s on the mammography-shaped task, where
-  random μ cost 3.90 s and 4.70 s);
+  measured before trees skipped ``fit``'s Python, the replay cost 3.93 s on digits and 4.79 s
+  on the mammography-shaped task, where random μ cost 3.90 s and 4.70 s);
 - **agent**: the same SAC preset collecting the same number of transitions and doing the same
   gradient updates on an environment that costs nothing (same spaces and episode length,
   constant observations).
