@@ -15,14 +15,15 @@ its updates, its state and its ``state_dict`` are bit-identical to ``Adam``'s
 ``torch.compile`` and use ``torch.optim.Adam`` for it. Should a torch release drop
 ``__wrapped__``, the wrapped methods are used as they are: slower, never wrong.
 
-With ``fused=True`` (the SAC preset's choice) on CPU, a step past the first is the two kernel
-calls ``Adam.step`` ends in, ``torch._foreach_add_`` on the step counters and
-``torch._fused_adam_``, with the same arguments; what is skipped is the Python around them that
-rebuilds the same lists, re-checks the same flags and groups tensors that all share one device
-and dtype (81 → 36 µs a step on the preset's networks, ~0.1 s of a default run). Anything else
-(a first step, a closure, gradient scaling, a parameter without a gradient, complex, sparse or
-mixed-dtype parameters, ``capturable``/``differentiable``, torch without ``_fused_adam_``) takes
-``Adam.step`` itself.
+With ``fused=True`` (the SAC preset's choice) on CPU, a step is the two kernel calls
+``Adam.step`` ends in, ``torch._foreach_add_`` on the step counters and ``torch._fused_adam_``
+(``_fused_adamw_`` with decoupled weight decay), with the same arguments; what is skipped is the
+Python around them that rebuilds the same lists, re-checks the same flags and groups tensors that
+all share one device and dtype (72 → 49 µs a step on a 11-50-50-1 network, ~0.05 s of a
+default run). ``Adam.step`` itself runs whenever this is not certain to match it: a closure,
+gradient scaling (``grad_scale``/``found_inf``), a parameter with a gradient but no state yet
+(the first step), one without a gradient, complex, sparse, non-CPU or mixed-dtype parameters, a
+tensor ``lr`` or ``betas``, ``capturable``/``differentiable``, or a torch without the kernels.
 """
 
 from __future__ import annotations

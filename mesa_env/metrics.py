@@ -3,7 +3,9 @@
 scikit-learn's ``average_precision_score`` spends most of its ~2 ms per call validating input
 (``baselines-measured-facts.md``); the environment calls a metric once per split and step on
 arrays it built itself, so it uses the exact vectorised definitions below instead. They agree with
-scikit-learn to floating-point rounding (``tests/test_metrics.py``), ties included.
+scikit-learn to floating-point rounding (``tests/mesa_env/test_metrics.py``), ties included.
+Scores must be finite (the env's are, by construction): scikit-learn refuses NaN, and here NaN
+scores would each count as their own threshold, in whatever order the sort leaves them.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ def _cumulative_counts(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarra
 def average_precision(y_true: np.ndarray, score: np.ndarray) -> float:
     """Area under the precision-recall curve as average precision (the paper's AUCPRC).
 
-    AP = Σ_n (R_n − R_{n−1}) · P_n over distinct thresholds, without interpolation, exactly as
+    AP = Σ_n (R_n − R_{n−1}) · P_n over distinct thresholds, without interpolation, as defined by
     ``sklearn.metrics.average_precision_score``. ``y_true`` holds 0/1; with no positive the
-    score is 0.0 (sklearn warns and returns -0.0 there). It runs on every env step, so it is
+    score is 0.0 (sklearn warns and returns 0.0 there). It runs on every env step, so it is
     written with as few numpy calls as the definition allows: tp + fp at a threshold is the
     (exact, integer) number of examples above it, and the recall gains are the differences of
     the true-positive counts.

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
-__all__ = ["TreeRefitter", "cached_refitter", "refitter_for"]
+__all__ = ["TreeRefitter", "cached_refitter", "refittable_labels", "refitter_for"]
 
 #: The classes whose ``fit`` is ``BaseDecisionTree._fit`` unchanged (subclasses may override it).
 _TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
@@ -65,9 +65,9 @@ class TreeRefitter:
     Built from a fitted ``template`` whose parameters scikit-learn validated; ``fit(member, X,
     y)`` then fits ``member`` (a copy of the template that differs only by an integer
     ``random_state``) exactly as ``member.fit(X, y, check_input=False)`` would. ``X`` must be
-    C-contiguous float32 without NaN (what ``check_input=False`` requires too); ``y`` a 1-d array
-    of class labels. A refitter holds no state between fits: it may be shared, across threads
-    too.
+    C-contiguous float32 without NaN (what ``check_input=False`` requires too); ``y`` a 1-d integer
+    or boolean array of class labels (:func:`refittable_labels`). A refitter holds no state
+    between fits: it may be shared, across threads too.
     """
 
     def __init__(self, template: Any) -> None:
@@ -92,6 +92,12 @@ class TreeRefitter:
     def fit(self, member: Any, X: np.ndarray, y: np.ndarray) -> Any:
         """Fit ``member`` on ``(X, y)`` as ``member.fit(X, y, check_input=False)`` does."""
         params = self._params
+        if not refittable_labels(y):
+            raise ValueError(
+                "TreeRefitter takes labels as a 1-d integer or boolean array; got "
+                f"{type(y).__name__} {getattr(y, 'dtype', '')} {getattr(y, 'shape', '')}: "
+                "fit such labels with the tree's own fit"
+            )
         n_samples = X.shape[0]
         if X.ndim != 2 or X.shape[1] != self.n_features or y.shape != (n_samples,):
             raise ValueError(
@@ -162,16 +168,23 @@ def _config_key(estimator: Any, n_features: int) -> tuple | None:
     ):
         return None
     values = {k: v for k, v in params.items() if k != "random_state"}
-    if not all(v is None or isinstance(v, (bool, int, float, str)) for v in values.values()):
+    if not all(v is None or type(v) in (bool, int, float, str) for v in values.values()):
         return None
-    return (type(estimator), tuple(sorted(values.items())), int(n_features))
+    # The type is part of the key: 1 == 1.0 == True in Python, but max_features=1 is one
+    # feature and 1.0 all of them, and max_depth=3.0 is refused by scikit-learn's validation.
+    typed = tuple(sorted((k, type(v).__name__, v) for k, v in values.items()))
+    return (type(estimator), typed, int(n_features))
 
 
 def _fitted_state(tree: Any) -> bytes:
-    """Every fitted attribute of a tree, nodes and values included, as bytes to compare."""
+    """Every fitted attribute of a tree, as bytes to compare.
+
+    The ``Tree`` is taken as it pickles (``__reduce__``: its constructor arguments, nodes,
+    values and depth), the other attributes ending in ``_`` with their types.
+    """
     attributes = sorted((k, v) for k, v in vars(tree).items() if k.endswith("_") and k != "tree_")
-    state = sorted(tree.tree_.__getstate__().items())
-    return pickle.dumps((attributes, state))
+    tree_class, arguments, state = tree.tree_.__reduce__()
+    return pickle.dumps((attributes, tree_class, arguments, sorted(state.items())))
 
 
 def refitter_for(template: Any, X: np.ndarray, y: np.ndarray) -> TreeRefitter | None:
@@ -184,11 +197,16 @@ def refitter_for(template: Any, X: np.ndarray, y: np.ndarray) -> TreeRefitter | 
     of the process (and :func:`cached_refitter` serves the configuration from then on).
     """
     key = _config_key(template, X.shape[1])
-    if key is None or y.ndim != 1 or not isinstance(template.random_state, numbers.Integral):
+    if key is None or not refittable_labels(y):
+        return None
+    if not isinstance(template.random_state, numbers.Integral):
         return None
     verified = _VERIFIED.get(key)
     if verified is False:
         return None
+    cached = _REFITTERS.get(key)
+    if cached is not None:
+        return cached
     try:
         refitter = TreeRefitter(template)
         if verified is None:
@@ -200,6 +218,15 @@ def refitter_for(template: Any, X: np.ndarray, y: np.ndarray) -> TreeRefitter | 
     if not _VERIFIED[key]:
         return None
     return _REFITTERS.setdefault(key, refitter)
+
+
+def refittable_labels(y: Any) -> bool:
+    """Whether :class:`TreeRefitter` takes ``y`` exactly as ``fit`` would.
+
+    True for a 1-d integer or boolean array (the env's labels). ``fit`` also takes lists and
+    column vectors, and refuses continuous float labels: those stay with ``fit``.
+    """
+    return isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biu"
 
 
 def cached_refitter(estimator: Any, n_features: int) -> TreeRefitter | None:

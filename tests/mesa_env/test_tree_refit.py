@@ -29,8 +29,11 @@ def _rows(seed: int = 0, n: int = 240, n_features: int = 6):
 
 
 def _state(tree) -> bytes:
+    """Fitted attributes and the tree as it pickles (written out here, not the module's own)."""
     attributes = sorted((k, v) for k, v in vars(tree).items() if k.endswith("_") and k != "tree_")
-    return pickle.dumps((attributes, sorted(tree.tree_.__getstate__().items())))
+    cls, args, state = tree.tree_.__reduce__()
+    values = [(k, np.asarray(v).tobytes()) for k, v in sorted(state.items())]
+    return pickle.dumps((attributes, cls.__name__, [np.asarray(a).tolist() for a in args], values))
 
 
 CONFIGS = [
@@ -98,7 +101,7 @@ def test_a_subclass_is_never_refitted():
 def test_a_refit_that_differs_from_fit_is_refused_for_the_rest_of_the_process(monkeypatch):
     """A scikit-learn release whose ``_fit`` changed: the byte check fails, ``fit`` stays."""
     X, y = _rows(0)
-    template = DecisionTreeClassifier(random_state=0).fit(X, y, check_input=False)
+    template = DecisionTreeClassifier(max_features=2, random_state=0).fit(X, y, check_input=False)
     original = TreeRefitter.fit
 
     def off_by_one_feature_choice(self, member, X, y):
@@ -106,7 +109,6 @@ def test_a_refit_that_differs_from_fit_is_refused_for_the_rest_of_the_process(mo
         return original(self, member, X, y)
 
     monkeypatch.setattr(TreeRefitter, "fit", off_by_one_feature_choice)
-    template = DecisionTreeClassifier(max_features=2, random_state=0).fit(X, y, check_input=False)
     assert refitter_for(template, X, y) is None
     monkeypatch.setattr(TreeRefitter, "fit", original)
     assert refitter_for(template, X, y) is None  # remembered
@@ -178,11 +180,110 @@ def test_env_episodes_are_unchanged_by_the_refitter(monkeypatch):
             out += [obs, reward, info["valid_score"]]
         return [*out, info["test_score"]]
 
+    refits = []
+    original = TreeRefitter.fit
+    monkeypatch.setattr(TreeRefitter, "fit", lambda *a: refits.append(1) or original(*a))
     with_refit = episode()
-    monkeypatch.setattr(tree_refit, "refitter_for", lambda *args: None)
+    assert len(refits) == 6  # the one-time check, then the five members after the first
     monkeypatch.setattr(tree_refit, "_REFITTERS", {})
     monkeypatch.setattr("mesa_env.ensemble.refitter_for", lambda *args: None)
     monkeypatch.setattr("mesa_env.ensemble.cached_refitter", lambda *args: None)
     without = episode()
     for a, b in zip(with_refit, without, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [({"max_features": 1.0}, {"max_features": 1}), ({"max_depth": 3}, {"max_depth": True})],
+)
+def test_settings_equal_in_python_but_not_in_scikit_learn_are_different_configurations(
+    first, second
+):
+    """1 == 1.0 == True, but max_features=1 is one feature and 1.0 all of them."""
+    X, y = _rows(0)
+    fitted = []
+    for params in (first, second):
+        ensemble = IncrementalEnsemble(DecisionTreeClassifier(**params), X)
+        for seed in range(3):
+            member = ensemble.fit_member(X, y, seed)
+            expected = DecisionTreeClassifier(**params, random_state=seed).fit(X, y)
+            assert _state(member) == _state(expected)
+        fitted.append(ensemble)
+    assert len(tree_refit._REFITTERS) == 2
+
+
+def test_a_float_max_depth_is_refused_as_scikit_learn_refuses_it():
+    """A cached refitter for max_depth=3 does not let max_depth=3.0 skip validation."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = _rows(0)
+    IncrementalEnsemble(DecisionTreeClassifier(max_depth=3), X).fit_member(X, y, 0)
+    with pytest.raises(InvalidParameterError, match="max_depth"):
+        IncrementalEnsemble(DecisionTreeClassifier(max_depth=3.0), X).fit_member(X, y, 0)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [lambda y: y.astype(float) + 0.5 * (y == 0), lambda y: list(y), lambda y: y.reshape(-1, 1)],
+    ids=["continuous", "list", "column"],
+)
+def test_labels_the_refitter_does_not_take_go_through_fit(labels):
+    """Continuous labels fail as ``fit`` fails; lists and columns fit as ``fit`` fits them."""
+    X, y = _rows(0)
+    ensemble = IncrementalEnsemble(DecisionTreeClassifier(), X)
+    ensemble.fit_member(X, y, 0)  # verifies the configuration
+    assert ensemble._refitter is not None
+    with pytest.raises(ValueError, match="1-d integer or boolean"):
+        ensemble._refitter.fit(DecisionTreeClassifier(random_state=1), X, labels(y))
+    try:
+        expected = _state(DecisionTreeClassifier(random_state=1).fit(X, labels(y)))
+    except ValueError as error:
+        with pytest.raises(ValueError, match="Unknown label type") as raised:
+            ensemble.fit_member(X, labels(y), 1)
+        assert str(raised.value) == str(error)
+        return
+    assert _state(ensemble.fit_member(X, labels(y), 1)) == expected
+
+
+def test_a_one_class_member_fails_as_fit_members_do():
+    X, y = _rows(0)
+    ensemble = IncrementalEnsemble(DecisionTreeClassifier(), X)
+    ensemble.fit_member(X, y, 0)
+    with pytest.raises(ValueError, match="must list class 1"):
+        ensemble.fit_member(X, np.zeros_like(y), 1)
+    assert len(ensemble) == 1
+
+
+def test_a_pickled_ensemble_rechecks_in_the_loading_process(monkeypatch):
+    X, y = _rows(0)
+    ensemble = IncrementalEnsemble(DecisionTreeClassifier(), X)
+    ensemble.fit_member(X, y, 0)
+    assert ensemble._refitter is not None
+    monkeypatch.setattr(tree_refit, "_REFITTERS", {})  # a process that verified nothing
+    monkeypatch.setattr(tree_refit, "_VERIFIED", {})
+    loaded = pickle.loads(pickle.dumps(ensemble))
+    assert loaded._refitter is None
+    loaded.fit_member(X[:200], y[:200], 5)
+    ensemble.fit_member(X[:200], y[:200], 5)
+    np.testing.assert_array_equal(loaded.proba, ensemble.proba)
+
+
+def test_one_refitter_shared_by_threads_fits_as_fit_does():
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = _rows(0, n=400)
+    template = DecisionTreeClassifier(max_features="sqrt", random_state=0)
+    refitter = refitter_for(template.fit(X, y, check_input=False), X, y)
+
+    def both(seed: int) -> bool:
+        rows = np.random.default_rng(seed).choice(400, 250, replace=False)
+        mine = refitter.fit(DecisionTreeClassifier(max_features="sqrt", random_state=seed),
+                            np.ascontiguousarray(X[rows]), y[rows])  # fmt: skip
+        theirs = DecisionTreeClassifier(max_features="sqrt", random_state=seed).fit(
+            X[rows], y[rows]
+        )
+        return _state(mine) == _state(theirs)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(both, range(40)))
