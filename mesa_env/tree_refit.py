@@ -4,7 +4,7 @@ A ``Mesa-v0`` step fits one decision tree on a few hundred rows. scikit-learn's
 ``DecisionTreeClassifier.fit`` spends ~0.5 ms of a digits step in Python around its Cython
 builder even with ``check_input=False`` and parameter validation skipped (``_fit_context``,
 ``check_random_state``, ``check_classification_targets``/``type_of_target``, the
-``config_context`` around it): a quarter of the step, ~0.9 s of a default meta-training run
+``config_context`` around it): a fifth of the step, ~0.9 s of a default meta-training run
 (``benchmarks/env_step.py --breakdown``). Members of an ensemble differ only by their integer
 ``random_state``, so that glue computes the same answers every time.
 
@@ -123,25 +123,17 @@ class TreeRefitter:
             criterion, self.max_features, min_samples_leaf, min_weight_leaf, random_state, None
         )
         tree = self._tree(self.n_features, n_classes, 1)
-        if self._max_leaf_nodes < 0:
-            builder = self._builder(
-                splitter,
-                min_samples_split,
-                min_samples_leaf,
-                min_weight_leaf,
-                self._max_depth,
-                params["min_impurity_decrease"],
-            )
-        else:
-            builder = self._builder(
-                splitter,
-                min_samples_split,
-                min_samples_leaf,
-                min_weight_leaf,
-                self._max_depth,
-                self._max_leaf_nodes,
-                params["min_impurity_decrease"],
-            )
+        # the builders' arguments: best-first takes max_leaf_nodes after max_depth
+        leaf_limit = () if self._max_leaf_nodes < 0 else (self._max_leaf_nodes,)
+        builder = self._builder(
+            splitter,
+            min_samples_split,
+            min_samples_leaf,
+            min_weight_leaf,
+            self._max_depth,
+            *leaf_limit,
+            params["min_impurity_decrease"],
+        )
         builder.build(tree, X, y_column, None, None)
 
         member.n_features_in_ = self.n_features  # in the order fit sets them
