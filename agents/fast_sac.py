@@ -3,11 +3,11 @@
 With the preset's networks (one hidden layer of 50 for the actor, two of 50 for the critics,
 batch 64) an update is a few hundred tiny tensor operations, so its cost is call overhead, not
 arithmetic: SB3's ``SAC.train`` spends ~2.6 ms per update on this 2-core machine, more than a
-digits env step, and ``FastSAC.train`` ~1.9 ms. :class:`FastSAC` keeps SB3 for everything else
-(collection, replay, saving, loading) and replaces only ``train`` with the same computation
-written out, in the same order, on the same random streams, so its results are bit-identical
-to SB3's (``tests/agents/test_fast_sac.py`` trains both side by side and compares every
-weight). It saves work only where the result cannot depend on it:
+digits env step (~1.7 ms), and ``FastSAC.train`` ~1.8 ms. :class:`FastSAC` keeps SB3 for
+everything else (collection, replay, saving, loading) and replaces only ``train`` with the
+same computation written out, in the same order, on the same random streams, so its results are
+bit-identical to SB3's (``tests/agents/test_fast_sac.py`` trains both side by side and
+compares every weight). It saves work only where the result cannot depend on it:
 
 - each loss is differentiated with respect to its own network's weights only
   (``torch.autograd.grad``, written to ``.grad`` as ``backward`` after ``zero_grad`` would):
