@@ -15,8 +15,11 @@ Meta-training (paper Algorithm 3) cannot cost less than its two parts done alone
 
 The ratio ``meta-training ÷ (env + agent)`` is the overhead of running them together (callbacks,
 wrappers, thread contention). All three are measured side by side in one run, each ``--repeat``
-times, and the medians reported. Run it on an idle machine; with other jobs on the same two
-cores the numbers wander. Nothing here asserts a time: this is a benchmark, not a test.
+times, and the medians reported. ``--parts`` says where that overhead goes: the seconds spent in
+env steps and resets, the policy's actions, the gradient updates and the rest (SB3's loop,
+wrappers, callbacks), in meta-training and in each part alone. Run it on an idle machine; with
+other jobs on the same two cores the numbers wander. Nothing here asserts a time: this is a
+benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -98,6 +101,60 @@ def recorded_actions() -> Iterator[list[np.ndarray]]:
         MesaEnv.step = step
 
 
+#: (owner module, class name, method, part) of the calls ``--parts`` times.
+_PARTS = (
+    ("mesa_env", "MesaEnv", "step", "env"),
+    ("mesa_env", "MesaEnv", "reset", "env"),
+    ("agents.fast_sac", "FastSAC", "_sample_action", "actions"),
+    ("agents.fast_sac", "FastSAC", "train", "updates"),
+)
+
+
+@contextlib.contextmanager
+def timed_parts() -> Iterator[dict[str, float]]:
+    """Seconds spent in each part of ``_PARTS`` while the block runs (wrapped, then restored)."""
+    import importlib
+
+    seconds = dict.fromkeys(("env", "actions", "updates"), 0.0)
+    originals = []
+    for module_name, class_name, method, part in _PARTS:
+        owner = getattr(importlib.import_module(module_name), class_name)
+        original = owner.__dict__[method]
+
+        def timed(*args: Any, _original: Any = original, _part: str = part, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                seconds[_part] += time.perf_counter() - start
+
+        originals.append((owner, method, original))
+        setattr(owner, method, timed)
+    try:
+        yield seconds
+    finally:
+        for owner, method, original in originals:
+            setattr(owner, method, original)
+
+
+def report_parts(name: str, data: Any, steps: int, hp: dict[str, Any], seed: int) -> None:
+    """One table row each for meta-training, env alone and agent alone, split into parts."""
+    with timed_parts() as together:
+        total, actions = time_meta_train(data, steps, hp, seed=seed)
+    env_alone = time_env(data, actions, seed=seed)
+    with timed_parts() as alone:
+        agent_total = time_agent(steps, hp, seed=seed)
+    rows = (
+        ("meta-training", total, together),
+        ("env alone", env_alone, {"env": env_alone, "actions": 0.0, "updates": 0.0}),
+        ("agent alone", agent_total, alone),
+    )
+    for label, seconds, parts in rows:
+        rest = seconds - sum(parts.values())
+        print(f"| {name} | {label} | {seconds:.2f} | {parts['env']:.2f} | {parts['actions']:.2f} "
+              f"| {parts['updates']:.2f} | {rest:.2f} |")  # fmt: skip
+
+
 def time_agent(steps: int, hp: dict[str, Any], seed: int = 0) -> float:
     """Seconds for the SAC preset to collect ``steps`` transitions and train on a free env."""
     from agents.sb3_agents import SB3Agent, rescale_env
@@ -168,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="instead: steps/s with 1 and 2 subprocess envs on a 30,000-row task",
     )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="instead: seconds in env, actions, updates and the rest, together and alone",
+    )
     args = parser.parse_args(argv)
     if args.parallel:
         speeds = {n: statistics.median(time_parallel(180, n, r) for r in range(args.repeat))
@@ -179,6 +241,14 @@ def main(argv: list[str] | None = None) -> int:
 
     hp = default_hyperparameters("sac")
     hp.update(dict(parse_override(text) for text in args.hp))
+    if args.parts:
+        print(f"SAC preset, {args.steps} steps, seeds 0..{args.repeat - 1}, seconds per part")
+        print("| dataset | run | total | env steps+resets | actions | updates | rest |")
+        print("|---|---|---|---|---|---|---|")
+        for name in args.datasets:
+            for r in range(args.repeat):
+                report_parts(name, _dataset(name), args.steps, hp, seed=r)
+        return 0
     print(f"SAC preset, {args.steps} steps, medians of {args.repeat}; overrides {args.hp or '-'}")
     print("| dataset | meta-training s | env alone s | agent alone s | limit s | ratio |")
     print("|---|---|---|---|---|---|")
