@@ -153,10 +153,8 @@ class IncrementalEnsemble:
         """
         if self._unchecked and type(member) in UNCHECKED_TREES:
             self._add_tree(member)
-            return
-        self._sum += positive_proba(member, self.X_eval)
-        self.estimators.append(member)
-        np.divide(self._sum, len(self.estimators), out=self.proba)
+        else:
+            self._include(member, positive_proba(member, self.X_eval))
 
     def _add_refitted(self, member: Any) -> None:
         """:meth:`add` for a tree fitted by the refitter: its leaves' class-1 fractions.
@@ -173,12 +171,14 @@ class IncrementalEnsemble:
             self._add_tree(member)
             return
         tree = member.tree_
-        self._sum += tree.value[:, 0, 1].take(tree.apply(self._predict_rows))
-        self.estimators.append(member)
-        np.divide(self._sum, len(self.estimators), out=self.proba)
+        self._include(member, tree.value[:, 0, 1].take(tree.apply(self._predict_rows)))
 
     def _add_tree(self, member: Any) -> None:
         """:meth:`add` for a scikit-learn tree: float32 rows, ``check_input=False``."""
-        self._sum += positive_proba(member, self._predict_rows, check_input=False)
+        self._include(member, positive_proba(member, self._predict_rows, check_input=False))
+
+    def _include(self, member: Any, positive: np.ndarray) -> None:
+        """Add ``member`` whose class-1 probabilities on ``X_eval`` are ``positive``."""
+        self._sum += positive
         self.estimators.append(member)
         np.divide(self._sum, len(self.estimators), out=self.proba)
