@@ -19,6 +19,14 @@ Bit-identity is not assumed, it is checked: the first time a configuration is se
 process, :func:`refitter_for` fits the same rows both ways and compares every node, value and
 fitted attribute byte for byte; on any difference (a scikit-learn release that changed ``_fit``)
 or error, the configuration is remembered as unsupported and ``fit`` is used from then on.
+
+Where the compiled module ``mesa_env._tree_builder`` is available (built at install; optional),
+depth-first trees with the ``"best"`` splitter and the Gini or entropy criterion are grown by
+it instead: scikit-learn's algorithm step for step on features sorted once per fit, where
+scikit-learn re-sorts every feature at every node (a third of its fit). It grows the same tree
+to the byte, and that is checked the same way (above) before it is used: about four times
+faster on the few hundred rows of a ``Mesa-v0`` step. ``TreeRefitter(template,
+presorted=False)`` keeps scikit-learn's builder.
 """
 
 from __future__ import annotations
@@ -32,6 +40,11 @@ from typing import Any
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
+try:  # the compiled builder: optional (the package installs without a C compiler)
+    from mesa_env import _tree_builder
+except ImportError:  # pragma: no cover - depends on the install
+    _tree_builder = None
+
 __all__ = ["TreeRefitter", "cached_refitter", "refittable_labels", "refitter_for"]
 
 #: The classes whose ``fit`` is ``BaseDecisionTree._fit`` unchanged (subclasses may override it).
@@ -41,8 +54,34 @@ _TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
 _VERIFIED: dict[tuple, bool] = {}
 #: The refitter of each verified configuration, for :func:`cached_refitter`.
 _REFITTERS: dict[tuple, TreeRefitter] = {}
+#: ``_tree_builder``'s criterion codes for scikit-learn's classification criteria.
+_PRESORTED_CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1}
+#: sklearn.utils._random.RAND_R_MAX: the splitter's seed is ``randint(0, RAND_R_MAX)``.
+_RAND_R_MAX = 2147483647
 #: One legacy ``RandomState`` per thread, re-seeded for each fit (see ``TreeRefitter.fit``).
 _THREAD_LOCAL = threading.local()
+
+
+def _node_dtype() -> np.dtype | None:
+    """scikit-learn's ``NODE_DTYPE`` if ``_tree_builder`` writes exactly that layout, else None."""
+    if _tree_builder is None:
+        return None
+    try:
+        from sklearn.tree._tree import NODE_DTYPE
+    except ImportError:  # pragma: no cover - a scikit-learn that moved it
+        return None
+    itemsize, offsets = _tree_builder.node_layout()
+    expected = ("left_child", "right_child", "feature", "threshold", "impurity")
+    expected += ("n_node_samples", "weighted_n_node_samples", "missing_go_to_left")
+    if NODE_DTYPE.names != expected or NODE_DTYPE.itemsize != itemsize:
+        return None
+    if tuple(NODE_DTYPE.fields[name][1] for name in expected) != offsets:
+        return None
+    return NODE_DTYPE
+
+
+#: The node records ``_tree_builder`` writes (``None``: not built, or a different layout).
+_NODE_DTYPE = _node_dtype()
 
 
 def _reseeded_random_state(seed: int) -> np.random.RandomState:
@@ -68,9 +107,13 @@ class TreeRefitter:
     C-contiguous float32 without NaN (what ``check_input=False`` requires too); ``y`` a 1-d integer
     or boolean array of class labels (:func:`refittable_labels`). A refitter holds no state
     between fits: it may be shared, across threads too.
+
+    ``presorted``: grow the tree with the compiled presorted builder (``True``; an error where
+    it does not apply), scikit-learn's builder (``False``), or the first where it applies
+    (``None``, the default).
     """
 
-    def __init__(self, template: Any) -> None:
+    def __init__(self, template: Any, presorted: bool | None = None) -> None:
         from sklearn.tree import _classes  # the names fit itself looks up (pickled by reference)
 
         self._tree = _classes.Tree
@@ -88,6 +131,19 @@ class TreeRefitter:
         self._max_depth = np.iinfo(np.int32).max if max_depth is None else max_depth
         max_leaf_nodes = self._params["max_leaf_nodes"]
         self._max_leaf_nodes = -1 if max_leaf_nodes is None else max_leaf_nodes
+        supported = (
+            _NODE_DTYPE is not None
+            and self._params["splitter"] == "best"
+            and max_leaf_nodes is None
+            and self._params["criterion"] in _PRESORTED_CRITERIA
+        )
+        if presorted and not supported:
+            raise ValueError(
+                "presorted=True needs the compiled mesa_env._tree_builder and a depth-first "
+                "tree (max_leaf_nodes=None) with splitter='best' and criterion 'gini', "
+                "'entropy' or 'log_loss'; pass presorted=None to use it only where it applies"
+            )
+        self.presorted = supported if presorted is None else bool(presorted)
 
     def fit(self, member: Any, X: np.ndarray, y: np.ndarray) -> Any:
         """Fit ``member`` on ``(X, y)`` as ``member.fit(X, y, check_input=False)`` does."""
@@ -106,7 +162,6 @@ class TreeRefitter:
             )
         classes, y_encoded = np.unique(y, return_inverse=True)
         n_classes = np.array([classes.shape[0]], dtype=np.intp)
-        y_column = y_encoded.astype(np.float64).reshape(-1, 1)
 
         min_samples_leaf = params["min_samples_leaf"]
         if not isinstance(min_samples_leaf, numbers.Integral):
@@ -118,6 +173,49 @@ class TreeRefitter:
         min_weight_leaf = params["min_weight_fraction_leaf"] * n_samples
 
         random_state = _reseeded_random_state(member.random_state)
+        if self.presorted:
+            tree = self._build_presorted(
+                X,
+                y_encoded,
+                n_classes,
+                random_state,
+                min_samples_leaf,
+                min_samples_split,
+                min_weight_leaf,
+            )
+        else:
+            tree = self._build(
+                X,
+                y_encoded,
+                n_classes,
+                random_state,
+                min_samples_leaf,
+                min_samples_split,
+                min_weight_leaf,
+            )
+        member.n_features_in_ = self.n_features  # in the order fit sets them
+        member.n_outputs_ = 1
+        member.classes_ = classes
+        member.n_classes_ = n_classes[0]
+        member.max_features_ = self.max_features
+        member.tree_ = tree
+        if params["ccp_alpha"] != 0.0:
+            member._prune_tree()
+        return member
+
+    def _build(
+        self,
+        X,
+        y_encoded,
+        n_classes,
+        random_state,
+        min_samples_leaf,
+        min_samples_split,
+        min_weight_leaf,
+    ) -> Any:
+        """The tree, grown by scikit-learn's own splitter and builder."""
+        params = self._params
+        y_column = y_encoded.astype(np.float64).reshape(-1, 1)
         criterion = self._criterion(1, n_classes)
         splitter = self._splitter(
             criterion, self.max_features, min_samples_leaf, min_weight_leaf, random_state, None
@@ -135,16 +233,53 @@ class TreeRefitter:
             params["min_impurity_decrease"],
         )
         builder.build(tree, X, y_column, None, None)
+        return tree
 
-        member.n_features_in_ = self.n_features  # in the order fit sets them
-        member.n_outputs_ = 1
-        member.classes_ = classes
-        member.n_classes_ = n_classes[0]
-        member.max_features_ = self.max_features
-        member.tree_ = tree
-        if params["ccp_alpha"] != 0.0:
-            member._prune_tree()
-        return member
+    def _build_presorted(
+        self,
+        X,
+        y_encoded,
+        n_classes,
+        random_state,
+        min_samples_leaf,
+        min_samples_split,
+        min_weight_leaf,
+    ) -> Any:
+        """The same tree, grown by ``_tree_builder`` (scikit-learn's algorithm, presorted)."""
+        n_samples = X.shape[0]
+        n_class = int(n_classes[0])
+        # the draw scikit-learn's Splitter.init makes, from the same generator
+        rand_r_state = random_state.randint(0, _RAND_R_MAX)
+        capacity = 2 * n_samples - 1  # a binary tree whose leaves hold at least one row each
+        nodes = np.empty(capacity, dtype=_NODE_DTYPE)
+        values = np.empty((capacity, 1, n_class))
+        node_count, max_depth = _tree_builder.build_tree(
+            X,
+            y_encoded.astype(np.int32),
+            n_samples,
+            self.n_features,
+            n_class,
+            _PRESORTED_CRITERIA[self._params["criterion"]],
+            self.max_features,
+            min_samples_leaf,
+            min_samples_split,
+            min_weight_leaf,
+            self._max_depth,
+            self._params["min_impurity_decrease"],
+            rand_r_state,
+            nodes,
+            values,
+        )
+        tree = self._tree(self.n_features, n_classes, 1)
+        tree.__setstate__(
+            {
+                "max_depth": max_depth,
+                "node_count": node_count,
+                "nodes": nodes[:node_count],
+                "values": values[:node_count],
+            }
+        )
+        return tree
 
 
 def _config_key(estimator: Any, n_features: int) -> tuple | None:
