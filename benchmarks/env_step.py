@@ -108,10 +108,11 @@ def limit_step(task: Task, majority_rows: np.ndarray, learner: Any) -> float:
     members do after an episode's first fit (``IncrementalEnsemble.fit_member``). Single trees
     compute on float32 and take ``check_input=False``: the limit hands them float32 rows
     unchecked, the stacked rows cast once per task (outside the clock, as the env casts them once
-    per task). For trees the fastest correct fit is scikit-learn's Cython builder without
-    ``fit``'s per-call Python (:class:`~mesa_env.tree_refit.TreeRefitter`, verified byte for byte
-    against ``fit``) and the fastest prediction the leaves' class-1 fractions at
-    ``tree_.apply``: the limit uses both, as the env does.
+    per task). For trees the fastest correct fit we have is scikit-learn's algorithm grown on
+    presorted features without ``fit``'s per-call Python (:class:`~mesa_env.tree_refit.
+    TreeRefitter` with the compiled ``mesa_env._tree_builder``, verified byte for byte against
+    ``fit``; scikit-learn's own builder where that does not apply) and the fastest prediction
+    the leaves' class-1 fractions at ``tree_.apply``: the limit uses both, as the env does.
     """
     unchecked = type(learner) in UNCHECKED_TREES
     X_eval = _float32_eval_rows(task) if unchecked else task.X_eval
@@ -290,7 +291,7 @@ def parts(learner_class: type) -> list[tuple[Any, str, Any, bool]]:
         (MesaEnv, "_fit_member", "gather subset rows + member seed", True),
         (IncrementalEnsemble, "fit_member", "new member (clone + seed)", False),
         (learner_class, "fit", "fit", True),
-        (TreeRefitter, "fit", "fit (tree: scikit-learn's builder)", True),
+        (TreeRefitter, "fit", "fit (tree: TreeRefitter)", True),
         (learner_class, "predict_proba", "predict_proba (stacked rows)", True),
         (IncrementalEnsemble, "_add_refitted", "tree_.apply leaf fractions + mean", True),
         (ensemble_module, "positive_proba", "predict_proba output check", False),

@@ -87,9 +87,12 @@ typedef struct {
     int32_t *rows;      /* n_features x n_samples */
     float *value_tmp;   /* n_samples: stable partition scratch */
     int32_t *row_tmp;   /* n_samples */
+    int32_t *node_rows; /* n_samples: every node's rows as a segment, for its class counts */
     unsigned char *goes_left; /* n_samples, by row */
+    unsigned char *skip_feature; /* n_features: not partitioned at this node */
     Py_ssize_t *features, *constant_features;
     double *sum_total, *sum_left, *sum_right; /* n_classes each */
+    int64_t *class_scratch, *left_counts;      /* n_classes each */
 } Builder;
 
 /* sklearn/tree/_utils.pyx `log`: the base-2 logarithm, as ln(x) / ln(2). */
@@ -150,12 +153,29 @@ static inline void children_impurity(const Builder *b, double wl, double wr, dou
     }
 }
 
+/* out[c] = the number of rows of class c among rows[start:end], as scikit-learn's float64 sums
+ * of unit weights (exact integers). Counted in integers: a float64 `+= 1.0` into memory per row
+ * is a chain of dependent adds when neighbouring rows share a class. */
+static void count_classes(const Builder *b, const int32_t *rows, Py_ssize_t start,
+                          Py_ssize_t end, int64_t *scratch, double *out) {
+    Py_ssize_t p, c;
+    if (b->n_classes == 2) {
+        int64_t ones = 0;
+        for (p = start; p < end; p++) ones += b->y[rows[p]];
+        out[0] = (double)((end - start) - ones);
+        out[1] = (double)ones;
+        return;
+    }
+    for (c = 0; c < b->n_classes; c++) scratch[c] = 0;
+    for (p = start; p < end; p++) scratch[b->y[rows[p]]]++;
+    for (c = 0; c < b->n_classes; c++) out[c] = (double)scratch[c];
+}
+
 /* sum_left = classes of the rows at [start, pos) of feature f's segment; sum_right the rest. */
 static void split_sums(Builder *b, Py_ssize_t f, Py_ssize_t start, Py_ssize_t pos) {
     const int32_t *rows = b->rows + f * b->n_samples;
-    Py_ssize_t p, c;
-    for (c = 0; c < b->n_classes; c++) b->sum_left[c] = 0.0;
-    for (p = start; p < pos; p++) b->sum_left[b->y[rows[p]]] += 1.0;
+    Py_ssize_t c;
+    count_classes(b, rows, start, pos, b->class_scratch, b->sum_left);
     for (c = 0; c < b->n_classes; c++) b->sum_right[c] = b->sum_total[c] - b->sum_left[c];
 }
 
@@ -208,8 +228,9 @@ static void node_split_best(Builder *b, Py_ssize_t start, Py_ssize_t end, double
         features[f_j] = tmp;
 
         /* criterion.reset(); then update(p) for each candidate p that passes min_samples_leaf */
-        for (c = 0; c < b->n_classes; c++) b->sum_left[c] = 0.0;
-        Py_ssize_t counted = start; /* rows [start, counted) are in sum_left */
+        int64_t *left_counts = b->left_counts, ones = 0;
+        for (c = 0; c < b->n_classes; c++) left_counts[c] = 0;
+        Py_ssize_t counted = start; /* rows [start, counted) are counted on the left */
         p = start;
         while (p < end) {
             /* DensePartitioner.next_p without missing values */
@@ -219,9 +240,19 @@ static void node_split_best(Builder *b, Py_ssize_t start, Py_ssize_t end, double
             if (p == end) continue;
             Py_ssize_t n_left = p - start, n_right = end - p;
             if (n_left < b->min_samples_leaf || n_right < b->min_samples_leaf) continue;
-            for (; counted < p; counted++) b->sum_left[b->y[rows[counted]]] += 1.0;
+            if (b->n_classes == 2) {
+                for (; counted < p; counted++) ones += b->y[rows[counted]];
+            } else {
+                for (; counted < p; counted++) left_counts[b->y[rows[counted]]]++;
+            }
             double wl = (double)n_left, wr = weighted_n_node - wl;
             if (wl < b->min_weight_leaf || wr < b->min_weight_leaf) continue;
+            if (b->n_classes == 2) {
+                b->sum_left[0] = (double)(n_left - ones);
+                b->sum_left[1] = (double)ones;
+            } else {
+                for (c = 0; c < b->n_classes; c++) b->sum_left[c] = (double)left_counts[c];
+            }
             for (c = 0; c < b->n_classes; c++) b->sum_right[c] = b->sum_total[c] - b->sum_left[c];
             double il, ir;
             children_impurity(b, wl, wr, &il, &ir);
@@ -254,29 +285,45 @@ static void node_split_best(Builder *b, Py_ssize_t start, Py_ssize_t end, double
 }
 
 /* Reorder every other feature's segment [start, end): rows going left first, both halves in
- * their sorted order (a stable partition), so the children's segments stay sorted. */
-static void partition(Builder *b, Py_ssize_t start, Py_ssize_t end, const SplitRecord *split) {
+ * their sorted order (a stable partition), so the children's segments stay sorted. Features
+ * known to be constant here are skipped: they are constant in every descendant, which never
+ * sorts them (node_split_best draws them from features[:n_known_constants] and moves on). */
+static void partition(Builder *b, Py_ssize_t start, Py_ssize_t end, const SplitRecord *split,
+                      Py_ssize_t n_constant_features) {
     Py_ssize_t n = b->n_samples, f, p, left, right;
     const int32_t *best_rows = b->rows + split->feature * n;
     for (p = start; p < split->pos; p++) b->goes_left[best_rows[p]] = 1;
     for (p = split->pos; p < end; p++) b->goes_left[best_rows[p]] = 0;
+    memset(b->skip_feature, 0, b->n_features);
+    for (f = 0; f < n_constant_features; f++) b->skip_feature[b->constant_features[f]] = 1;
+    b->skip_feature[split->feature] = 1; /* already in order: its sorted prefix goes left */
+    left = start; /* the node's rows, in no particular order: for its class counts */
+    right = 0;
+    for (p = start; p < end; p++) {
+        int32_t row = b->node_rows[p];
+        Py_ssize_t to_left = b->goes_left[row];
+        b->node_rows[left] = row;
+        b->row_tmp[right] = row;
+        left += to_left;
+        right += 1 - to_left;
+    }
+    memcpy(b->node_rows + left, b->row_tmp, sizeof(int32_t) * right);
     for (f = 0; f < b->n_features; f++) {
-        if (f == split->feature) continue;
+        if (b->skip_feature[f]) continue;
         float *fv = b->values + f * n;
         int32_t *rows = b->rows + f * n;
         left = start;
         right = 0;
-        for (p = start; p < end; p++) {
+        for (p = start; p < end; p++) { /* branch-free: the side is a coin flip to the CPU */
             int32_t row = rows[p];
-            if (b->goes_left[row]) {
-                fv[left] = fv[p];
-                rows[left] = row;
-                left++;
-            } else {
-                b->value_tmp[right] = fv[p];
-                b->row_tmp[right] = row;
-                right++;
-            }
+            float value = fv[p];
+            Py_ssize_t to_left = b->goes_left[row];
+            fv[left] = value; /* left <= p: never overwrites a row not yet read */
+            rows[left] = row;
+            b->value_tmp[right] = value;
+            b->row_tmp[right] = row;
+            left += to_left;
+            right += 1 - to_left;
         }
         memcpy(fv + left, b->value_tmp, sizeof(float) * right);
         memcpy(rows + left, b->row_tmp, sizeof(int32_t) * right);
@@ -290,30 +337,42 @@ static inline uint32_t float_key(float v) {
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
-/* Sort every feature's rows by value: LSD radix sort on the float keys, 4 passes of 8 bits. */
+/* Sort every feature's rows by value: an LSD radix sort on the float keys, 8 bits a pass, with
+ * one counting pass for all digits and no pass for a digit every key shares (the low mantissa
+ * bytes of small integers, a constant feature). */
 static int presort(Builder *b) {
-    Py_ssize_t n = b->n_samples, f, i, pass;
+    Py_ssize_t n = b->n_samples, F = b->n_features, f, i;
     uint64_t *a = malloc(sizeof(uint64_t) * n), *t = malloc(sizeof(uint64_t) * n), *swap;
-    Py_ssize_t count[256];
+    Py_ssize_t count[4][256];
     if (a == NULL || t == NULL) {
         free(a);
         free(t);
         return -1;
     }
-    for (f = 0; f < b->n_features; f++) {
+    for (f = 0; f < F; f++) {
+        uint32_t all_and = 0xFFFFFFFFu, all_or = 0;
+        for (i = 0; i < n; i++) {
+            uint32_t key = float_key(b->X[i * F + f]);
+            all_and &= key;
+            all_or |= key;
+            a[i] = ((uint64_t)key << 32) | (uint32_t)i;
+        }
+        uint32_t varying = all_and ^ all_or;
+        int digits[4], n_digits = 0, d;
+        for (d = 0; d < 4; d++)
+            if ((varying >> (8 * d)) & 0xFFu) digits[n_digits++] = d;
+        for (d = 0; d < n_digits; d++) memset(count[d], 0, sizeof(count[d]));
         for (i = 0; i < n; i++)
-            a[i] = ((uint64_t)float_key(b->X[i * b->n_features + f]) << 32) | (uint32_t)i;
-        for (pass = 0; pass < 4; pass++) {
-            int shift = 32 + 8 * (int)pass;
+            for (d = 0; d < n_digits; d++) count[d][(a[i] >> (32 + 8 * digits[d])) & 0xFF]++;
+        for (d = 0; d < n_digits; d++) {
+            int shift = 32 + 8 * digits[d];
             Py_ssize_t sum = 0, k;
-            memset(count, 0, sizeof(count));
-            for (i = 0; i < n; i++) count[(a[i] >> shift) & 0xFF]++;
             for (k = 0; k < 256; k++) {
-                Py_ssize_t c = count[k];
-                count[k] = sum;
+                Py_ssize_t c = count[d][k];
+                count[d][k] = sum;
                 sum += c;
             }
-            for (i = 0; i < n; i++) t[count[(a[i] >> shift) & 0xFF]++] = a[i];
+            for (i = 0; i < n; i++) t[count[d][(a[i] >> shift) & 0xFF]++] = a[i];
             swap = a;
             a = t;
             t = swap;
@@ -321,7 +380,7 @@ static int presort(Builder *b) {
         for (i = 0; i < n; i++) {
             int32_t row = (int32_t)(a[i] & 0xFFFFFFFFu);
             b->rows[f * n + i] = row;
-            b->values[f * n + i] = b->X[row * b->n_features + f];
+            b->values[f * n + i] = b->X[row * F + f];
         }
     }
     free(a);
@@ -333,7 +392,7 @@ static int presort(Builder *b) {
  * an output buffer). */
 static Py_ssize_t build(Builder *b, Node *nodes, double *values, Py_ssize_t capacity,
                         Py_ssize_t *max_depth_seen_out) {
-    Py_ssize_t n = b->n_samples, node_count = 0, max_depth_seen = -1, top = 0, c, p;
+    Py_ssize_t n = b->n_samples, node_count = 0, max_depth_seen = -1, top = 0, c;
     StackRecord *stack = malloc(sizeof(StackRecord) * (n + 2));
     int first = 1;
     SplitRecord split;
@@ -343,16 +402,13 @@ static Py_ssize_t build(Builder *b, Node *nodes, double *values, Py_ssize_t capa
     while (top > 0) {
         StackRecord rec = stack[--top];
         Py_ssize_t start = rec.start, end = rec.end, n_node_samples = end - start;
-        double impurity = rec.impurity, weighted_n_node = 0.0;
+        double impurity = rec.impurity, weighted_n_node;
         Py_ssize_t n_constant_features = rec.n_constant_features;
-        const int32_t *rows = b->rows; /* feature 0's segment: any feature has the node's rows */
+
         int is_leaf;
 
-        for (c = 0; c < b->n_classes; c++) b->sum_total[c] = 0.0;
-        for (p = start; p < end; p++) {
-            b->sum_total[b->y[rows[p]]] += 1.0;
-            weighted_n_node += 1.0;
-        }
+        count_classes(b, b->node_rows, start, end, b->class_scratch, b->sum_total);
+        weighted_n_node = (double)n_node_samples; /* scikit-learn's sum of unit weights */
         is_leaf = rec.depth >= b->max_depth || n_node_samples < b->min_samples_split ||
                   n_node_samples < 2 * b->min_samples_leaf ||
                   weighted_n_node < 2 * b->min_weight_leaf;
@@ -395,7 +451,7 @@ static Py_ssize_t build(Builder *b, Node *nodes, double *values, Py_ssize_t capa
         for (c = 0; c < b->n_classes; c++)
             values[node_count * b->n_classes + c] = b->sum_total[c] / weighted_n_node;
         if (!is_leaf) {
-            partition(b, start, end, &split);
+            partition(b, start, end, &split, n_constant_features);
             stack[top++] = (StackRecord){split.pos, end, rec.depth + 1, node_count, 0,
                                          split.impurity_right, n_constant_features};
             stack[top++] = (StackRecord){start, split.pos, rec.depth + 1, node_count, 1,
@@ -485,17 +541,24 @@ static PyObject *py_build_tree(PyObject *self, PyObject *args) {
         b.value_tmp = malloc(sizeof(float) * n);
         b.row_tmp = malloc(sizeof(int32_t) * n);
         b.goes_left = malloc(n);
+        b.skip_feature = malloc(F);
+        b.node_rows = malloc(sizeof(int32_t) * n);
         b.features = malloc(sizeof(Py_ssize_t) * F);
         b.constant_features = malloc(sizeof(Py_ssize_t) * F);
         b.sum_total = malloc(sizeof(double) * 3 * K);
-        if (!b.values || !b.rows || !b.value_tmp || !b.row_tmp || !b.goes_left || !b.features ||
-            !b.constant_features || !b.sum_total) {
+        b.class_scratch = malloc(sizeof(int64_t) * 2 * K);
+        if (!b.values || !b.rows || !b.value_tmp || !b.row_tmp || !b.goes_left || !b.skip_feature ||
+            !b.node_rows ||
+            !b.features ||
+            !b.constant_features || !b.sum_total || !b.class_scratch) {
             PyErr_NoMemory();
             goto done;
         }
         b.sum_left = b.sum_total + K;
         b.sum_right = b.sum_total + 2 * K;
+        b.left_counts = b.class_scratch + K;
         for (Py_ssize_t f = 0; f < F; f++) b.features[f] = f;
+        for (Py_ssize_t i = 0; i < n; i++) b.node_rows[i] = (int32_t)i;
         Py_BEGIN_ALLOW_THREADS
         if (presort(&b) == 0)
             node_count = build(&b, nodes_view.buf, values_view.buf, capacity, &max_depth_seen);
@@ -510,9 +573,12 @@ done:
     free(b.value_tmp);
     free(b.row_tmp);
     free(b.goes_left);
+    free(b.skip_feature);
+    free(b.node_rows);
     free(b.features);
     free(b.constant_features);
     free(b.sum_total);
+    free(b.class_scratch);
     PyBuffer_Release(&X_view);
     PyBuffer_Release(&y_view);
     PyBuffer_Release(&nodes_view);

@@ -11,8 +11,9 @@ checked the data already (its forests call their trees the same way); the rows c
 :class:`~mesa_env.data.Task`, checked finite at the boundary, and the cast is the one the tree
 makes itself, so every prediction is bit-identical. Once scikit-learn's own ``fit`` has fitted
 a tree of a configuration, later members are fitted by
-:class:`~mesa_env.tree_refit.TreeRefitter` (the same Cython builder without ``fit``'s per-call
-Python, checked byte for byte against ``fit`` once per configuration and process).
+:class:`~mesa_env.tree_refit.TreeRefitter` (scikit-learn's algorithm on presorted features,
+compiled, or its own Cython builder, without ``fit``'s per-call Python; checked byte for byte
+against ``fit`` once per configuration and process).
 """
 
 from __future__ import annotations

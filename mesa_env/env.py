@@ -104,9 +104,11 @@ class MesaEnv(gym.Env):
       ``sklearn.config_context(assume_finite=True)`` (the data were checked finite when the
       task was built), and all but an episode's first with ``skip_parameter_validation=True``
       (they differ from it only by an integer ``random_state``). scikit-learn's own trees
-      (``DecisionTreeClassifier``, ``ExtraTreeClassifier``) are fitted by its Cython builder
-      without ``fit``'s per-call Python once a fit of the same configuration was checked byte
-      for byte against ``fit`` in this process (``mesa_env.tree_refit``): the same members.
+      (``DecisionTreeClassifier``, ``ExtraTreeClassifier``) are grown without ``fit``'s
+      per-call Python, by scikit-learn's algorithm on presorted features (compiled; depth-first,
+      ``splitter="best"``, Gini or entropy) or its own Cython builder, once a fit of the same
+      configuration was checked byte for byte against ``fit`` in this process
+      (``mesa_env.tree_refit``): the same members.
     - ``n_estimators``: ensemble size k ≥ 2 (default 10).
     - ``n_bins``: histogram bins b per split, ≥ 1 (default 5: the paper's meta-state size 10).
     - ``sigma``: width σ > 0 of the Gaussian sampling weights (default 0.2, Table 10). Weights
