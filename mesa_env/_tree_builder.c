@@ -465,10 +465,22 @@ static Py_ssize_t build(Builder *b, Node *nodes, double *values, Py_ssize_t capa
     return node_count;
 }
 
+/* A C-contiguous buffer of at least min_items items of `itemsize` bytes; `format`, if given,
+ * is the struct code its items must have ('f' float32, 'i' int32, 'd' float64). */
 static int get_buffer(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize,
-                      Py_ssize_t min_items, const char *name) {
-    int flags = PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+                      Py_ssize_t min_items, const char *format, const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj, view, flags) != 0) return -1;
+    if (view->itemsize != itemsize ||
+        (format != NULL && view->format != NULL &&
+         strcmp(view->format + (strchr("@=<", view->format[0]) && view->format[0] ? 1 : 0),
+                format) != 0)) {
+        PyErr_Format(PyExc_TypeError, "%s: items of format '%s' and %zd bytes, need '%s' (%zd)",
+                     name, view->format ? view->format : "B", view->itemsize,
+                     format ? format : "a Node record", itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
     if (view->len < itemsize * min_items) {
         PyErr_Format(PyExc_ValueError, "%s: buffer of %zd bytes, need %zd", name, view->len,
                      itemsize * min_items);
@@ -507,19 +519,19 @@ static PyObject *py_build_tree(PyObject *self, PyObject *args) {
     b.rand_r_state = (uint32_t)rand_r_state;
     b.weighted_n_samples = 0.0;
     for (Py_ssize_t i = 0; i < b.n_samples; i++) b.weighted_n_samples += 1.0;
-    if (get_buffer(X_obj, &X_view, 0, sizeof(float), b.n_samples * b.n_features, "X") != 0)
+    if (get_buffer(X_obj, &X_view, 0, sizeof(float), b.n_samples * b.n_features, "f", "X") != 0)
         return NULL;
-    if (get_buffer(y_obj, &y_view, 0, sizeof(int32_t), b.n_samples, "y") != 0) {
+    if (get_buffer(y_obj, &y_view, 0, sizeof(int32_t), b.n_samples, "i", "y") != 0) {
         PyBuffer_Release(&X_view);
         return NULL;
     }
-    if (get_buffer(nodes_obj, &nodes_view, 1, sizeof(Node), 1, "nodes") != 0) {
+    if (get_buffer(nodes_obj, &nodes_view, 1, sizeof(Node), 1, NULL, "nodes") != 0) {
         PyBuffer_Release(&X_view);
         PyBuffer_Release(&y_view);
         return NULL;
     }
     capacity = nodes_view.len / (Py_ssize_t)sizeof(Node);
-    if (get_buffer(values_obj, &values_view, 1, sizeof(double), capacity * b.n_classes,
+    if (get_buffer(values_obj, &values_view, 1, sizeof(double), capacity * b.n_classes, "d",
                    "values") != 0) {
         PyBuffer_Release(&X_view);
         PyBuffer_Release(&y_view);

@@ -154,6 +154,12 @@ class TreeRefitter:
                 f"{type(y).__name__} {getattr(y, 'dtype', '')} {getattr(y, 'shape', '')}: "
                 "fit such labels with the tree's own fit"
             )
+        if not isinstance(X, np.ndarray) or X.dtype != np.float32 or not X.flags.c_contiguous:
+            raise TypeError(
+                "TreeRefitter takes X as a C-contiguous float32 array (what fit with "
+                f"check_input=False takes); got {type(X).__name__} {getattr(X, 'dtype', '')}: "
+                "pass np.ascontiguousarray(X, dtype=np.float32)"
+            )
         n_samples = X.shape[0]
         if X.ndim != 2 or X.shape[1] != self.n_features or y.shape != (n_samples,):
             raise ValueError(

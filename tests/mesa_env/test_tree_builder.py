@@ -139,3 +139,12 @@ def test_the_builder_refuses_labels_outside_its_classes_and_short_buffers():
         builder.build_tree(X, bad_labels, 4, 2, 2, 0, 2, 1, 2, 0.0, 10, 0.0, 1, nodes, values)
     with pytest.raises(ValueError, match="X: buffer"):
         builder.build_tree(X[:2], bad_labels, 4, 2, 2, 0, 2, 1, 2, 0.0, 10, 0.0, 1, nodes, values)
+    labels = np.array([0, 1, 1, 0], dtype=np.int32)
+    with pytest.raises(TypeError, match="X: items of format 'd'"):
+        builder.build_tree(
+            X.astype(float), labels, 4, 2, 2, 0, 2, 1, 2, 0.0, 10, 0.0, 1, nodes, values
+        )
+    with pytest.raises(TypeError, match="y: items of format"):
+        builder.build_tree(
+            X, labels.astype(np.int64), 4, 2, 2, 0, 2, 1, 2, 0.0, 10, 0.0, 1, nodes, values
+        )

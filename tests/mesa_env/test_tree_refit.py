@@ -142,7 +142,20 @@ def test_wrong_shapes_raise_a_clear_error():
     template = DecisionTreeClassifier(random_state=0).fit(X, y, check_input=False)
     refitter = refitter_for(template, X, y)
     with pytest.raises(ValueError, match=r"expects X of shape \(n, 6\)"):
-        refitter.fit(DecisionTreeClassifier(random_state=1), X[:, :5], y)
+        refitter.fit(DecisionTreeClassifier(random_state=1), np.ascontiguousarray(X[:, :5]), y)
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [lambda X: X.astype(np.float64), np.asfortranarray, lambda X: X.tolist()],
+    ids=["float64", "fortran", "list"],
+)
+def test_rows_other_than_c_contiguous_float32_are_a_clear_type_error(convert):
+    X, y = _rows(0)
+    template = DecisionTreeClassifier(random_state=0).fit(X, y, check_input=False)
+    refitter = refitter_for(template, X, y)
+    with pytest.raises(TypeError, match="C-contiguous float32"):
+        refitter.fit(DecisionTreeClassifier(random_state=1), convert(X), y)
 
 
 def test_ensembles_use_the_refitter_and_stay_identical_to_fitted_members(monkeypatch):
