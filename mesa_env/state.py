@@ -14,6 +14,11 @@ from typing import Literal
 
 import numpy as np
 
+try:  # the same histograms in one compiled pass (optional: built at install)
+    from mesa_env import _step_kernels
+except ImportError:  # pragma: no cover - depends on the install
+    _step_kernels = None
+
 __all__ = [
     "HISTOGRAM_MODES",
     "error_histogram",
@@ -72,8 +77,18 @@ def split_error_histograms(errors: np.ndarray, n_first: int, n_bins: int) -> np.
 
     Equal, bit for bit, to ``meta_state(errors[:n_first], errors[n_first:], …, "all")``; the
     environment uses it on the train and validation rows, which sit side by side in
-    ``Task.X_eval``.
+    ``Task.X_eval``. With the compiled ``mesa_env._step_kernels`` (float64 errors, both halves
+    non-empty) the same numbers come from one loop in C: ~2 µs instead of ~20 on a digits step.
     """
+    if (
+        _step_kernels is not None
+        and 0 < n_first < errors.size
+        and errors.dtype == np.float64
+        and errors.flags.c_contiguous
+    ):
+        state = np.empty(2 * n_bins, dtype=np.float32)
+        _step_kernels.split_histograms(errors, n_first, n_bins, state)
+        return state
     sizes = np.array([[n_first], [errors.size - n_first]])
     return (_split_counts(errors, n_first, n_bins) / sizes).astype(np.float32).ravel()
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import mesa_env.sampling as sampling_module
 from mesa_env.sampling import (
+    SMALL_SIGMA,
     gaussian_log_weights,
     meta_sample,
     random_balanced_subset,
@@ -187,3 +189,37 @@ def test_normal_sigma_draw_is_the_plain_gumbel_top_k():
         keys = gaussian_log_weights(errors, 0.4, sigma) - np.log(-np.log(b.random(500)))
         expected = np.argpartition(keys, 500 - 60)[500 - 60 :]
         np.testing.assert_array_equal(meta_sample(errors, 60, 0.4, sigma, a), expected)
+
+
+def test_the_compiled_keys_are_installed():
+    # `pip install .` builds mesa_env._step_kernels wherever a C compiler exists.
+    assert sampling_module._step_kernels is not None
+
+
+def test_compiled_keys_draw_exactly_numpys_sample(monkeypatch):
+    rng = np.random.default_rng(11)
+    cases = []
+    for _ in range(60):
+        size = int(rng.integers(2, 3000))
+        errors = rng.random(size)
+        errors[::4] = np.round(errors[::4], 1)  # the ensemble's tied errors
+        mu = float(rng.choice([0.0, 1.0, rng.random(), np.float32(rng.random())]))
+        sigma = float(rng.choice([SMALL_SIGMA, 0.01, 0.2, 0.7, 5.0]))
+        cases.append((errors, int(rng.integers(1, size + 2)), mu, sigma, int(rng.integers(99))))
+    compiled = [meta_sample(e, n, mu, s, np.random.default_rng(g)) for e, n, mu, s, g in cases]
+    monkeypatch.setattr(sampling_module, "_step_kernels", None)
+    for (errors, n, mu, sigma, g), fast in zip(cases, compiled, strict=True):
+        slow = meta_sample(errors, n, mu, sigma, np.random.default_rng(g))
+        np.testing.assert_array_equal(fast, slow)  # the same positions, in the same order
+
+
+def test_compiled_keys_equal_the_numpy_expression_bit_for_bit():
+    rng = np.random.default_rng(12)
+    errors, noise = rng.random(1000), np.log(-np.log(rng.random(1000)))
+    for mu, sigma in [(0.3, 0.2), (1.0, 1e-3), (0.0, 3.0)]:
+        keys = np.empty(1000)
+        sampling_module._step_kernels.gaussian_gumbel_keys(errors, mu, sigma, noise, keys)
+        expected = gaussian_log_weights(errors, mu, sigma) - noise
+        assert keys.tobytes() == expected.tobytes()
+    with pytest.raises(TypeError, match="float64 arrays of one length"):
+        sampling_module._step_kernels.gaussian_gumbel_keys(errors, 0.3, 0.2, noise[:5], keys)

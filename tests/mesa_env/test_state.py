@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import mesa_env.state as state_module
 from mesa_env.state import (
     error_histogram,
     majority_histogram,
@@ -127,3 +128,37 @@ def test_split_error_histograms_equal_meta_state_bit_for_bit(b):
             split_error_histograms(np.r_[e_tr, e_va], e_tr.size, b),
             meta_state(e_tr, e_va, y_tr, y_va, b),
         )
+
+
+def test_the_compiled_histograms_are_installed():
+    # `pip install .` builds mesa_env._step_kernels wherever a C compiler exists.
+    assert state_module._step_kernels is not None
+
+
+@pytest.mark.parametrize("b", [1, 2, 3, 5, 10, 11, 22, 100])
+def test_compiled_histograms_equal_numpys_bit_for_bit(b, monkeypatch):
+    rng = np.random.default_rng(100 + b)
+    cases = []
+    for _ in range(30):
+        errors = rng.random(int(rng.integers(2, 500)))
+        errors[::5] = rng.integers(0, b + 1, errors[::5].size) / b  # on the edges i/b
+        errors[1::9] = np.nextafter(errors[1::9], 0.0)  # just below them
+        special = [1.0, 0.0, 15 / 22, np.nextafter(1.0, 0.0), 2.0, -0.0]
+        errors[2::11] = rng.choice(special, errors[2::11].size)
+        cases.append((errors, int(rng.integers(1, errors.size))))
+    compiled = [split_error_histograms(e, n, b) for e, n in cases]
+    monkeypatch.setattr(state_module, "_step_kernels", None)
+    for (errors, n_first), fast in zip(cases, compiled, strict=True):
+        slow = split_error_histograms(errors, n_first, b)
+        assert fast.dtype == slow.dtype == np.float32
+        assert fast.tobytes() == slow.tobytes()
+
+
+def test_compiled_histograms_refuse_wrong_types_and_sizes():
+    out = np.empty(10, dtype=np.float32)
+    with pytest.raises(TypeError, match="float64"):
+        state_module._step_kernels.split_histograms(np.zeros(8, np.float32), 4, 5, out)
+    with pytest.raises(ValueError, match="n_first"):
+        state_module._step_kernels.split_histograms(np.zeros(8), 8, 5, out)
+    with pytest.raises(ValueError, match="2 \\* n_bins"):
+        state_module._step_kernels.split_histograms(np.zeros(8), 4, 6, out)
