@@ -18,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,33 @@ static inline Py_ssize_t bin_of(double e, const double *edges, Py_ssize_t n_bins
     while (k > 0 && !(edges[k - 1] <= e)) k--;
     while (k < n_bins - 1 && edges[k] <= e) k++;
     return k;
+}
+
+/* Up to this many bins, count by one branch-free (vectorised) pass per inner edge, as the
+ * numpy code does; beyond it, one pass finding each error's bin. */
+#define COUNTING_MAX_BINS 16
+
+/* x86-64 with GCC: an AVX2 copy of the counting loop beside the baseline one, picked at load
+ * time by the CPU (as numpy picks its SIMD loops); comparisons are exact in either. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SIMD_CLONES
+#endif
+
+/* counts[k] = #errors in bin k, from #(e >= edge) per inner edge: bin k holds the errors with
+ * exactly k edges <= e. */
+SIMD_CLONES static void count_by_edges(const double *errors, Py_ssize_t n, const double *edges,
+                           Py_ssize_t n_bins, Py_ssize_t *counts) {
+    Py_ssize_t at_least_prev = n, j, i; /* #(e >= edge_-1): every error */
+    for (j = 0; j < n_bins - 1; j++) {
+        const double edge = edges[j];
+        int64_t at_least = 0;
+        for (i = 0; i < n; i++) at_least += (int64_t)(errors[i] >= edge);
+        counts[j] = at_least_prev - at_least;
+        at_least_prev = at_least;
+    }
+    counts[n_bins - 1] = at_least_prev;
 }
 
 PyDoc_STRVAR(split_histograms_doc,
@@ -82,8 +110,13 @@ static PyObject *py_split_histograms(PyObject *self, PyObject *args) {
             goto fail;
         }
         for (j = 0; j < n_bins - 1; j++) edges[j] = (double)(j + 1) / (double)n_bins;
-        for (i = 0; i < n_first; i++) counts[bin_of(errors[i], edges, n_bins)]++;
-        for (i = n_first; i < n; i++) counts[n_bins + bin_of(errors[i], edges, n_bins)]++;
+        if (n_bins <= COUNTING_MAX_BINS) {
+            count_by_edges(errors, n_first, edges, n_bins, counts);
+            count_by_edges(errors + n_first, n - n_first, edges, n_bins, counts + n_bins);
+        } else {
+            for (i = 0; i < n_first; i++) counts[bin_of(errors[i], edges, n_bins)]++;
+            for (i = n_first; i < n; i++) counts[n_bins + bin_of(errors[i], edges, n_bins)]++;
+        }
         for (j = 0; j < n_bins; j++) {
             out[j] = (float)((double)counts[j] / (double)n_first);
             out[n_bins + j] = (float)((double)counts[n_bins + j] / (double)(n - n_first));
