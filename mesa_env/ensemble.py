@@ -29,6 +29,11 @@ from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 from mesa_env.binary import PROBA_SLACK, check_estimator_arg, positive_proba
 from mesa_env.tree_refit import TreeRefitter, cached_refitter, refittable_labels, refitter_for
 
+try:  # the running mean in one compiled pass (optional: built at install)
+    from mesa_env import _step_kernels
+except ImportError:  # pragma: no cover - depends on the install
+    _step_kernels = None
+
 #: Learners whose ``fit``/``predict_proba`` take ``check_input=False`` on float32 rows.
 UNCHECKED_TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
 
@@ -179,7 +184,20 @@ class IncrementalEnsemble:
         self._include(member, positive_proba(member, self._predict_rows, check_input=False))
 
     def _include(self, member: Any, positive: np.ndarray) -> None:
-        """Add ``member`` whose class-1 probabilities on ``X_eval`` are ``positive``."""
-        self._sum += positive
+        """Add ``member`` whose class-1 probabilities on ``X_eval`` are ``positive``.
+
+        With the compiled ``mesa_env._step_kernels``, the sum and the mean are updated in one
+        pass (the same additions and divisions as numpy's two).
+        """
+        size = len(self.estimators) + 1
+        if (
+            _step_kernels is not None
+            and positive.dtype == np.float64
+            and positive.flags.c_contiguous
+            and positive.shape == self._sum.shape
+        ):
+            _step_kernels.running_mean_add(self._sum, positive, size, self.proba)
+        else:
+            self._sum += positive
+            np.divide(self._sum, size, out=self.proba)
         self.estimators.append(member)
-        np.divide(self._sum, len(self.estimators), out=self.proba)

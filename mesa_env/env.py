@@ -16,7 +16,7 @@ from mesa_env.metrics import get_metric
 from mesa_env.render import ansi_line, rgb_frame
 from mesa_env.sampling import meta_sample, random_balanced_subset
 from mesa_env.settings import DEFAULTS as _DEFAULTS
-from mesa_env.state import HISTOGRAM_MODES, meta_state, split_error_histograms
+from mesa_env.state import HISTOGRAM_MODES, meta_state, split_label_error_histograms
 
 __all__ = ["INFO_SCORES", "RESET_OPTIONS", "MesaEnv"]
 
@@ -216,7 +216,7 @@ class MesaEnv(gym.Env):
         self.task: Task | None = None
         self.ensemble: IncrementalEnsemble | None = None
         self._valid_score = 0.0
-        self._y_observed = self._errors = np.empty(0)
+        self._y_observed = np.empty(0)
         self._mus: list[float] = []  # this episode's actions, for render()
         self._valid_scores: list[float] = []  # valid score of F_1 … F_t, for render()
 
@@ -241,7 +241,6 @@ class MesaEnv(gym.Env):
             task.eval_slices["valid"].start == task.eval_slices["train"].stop == task.y_train.size
         )
         self._y_observed = np.concatenate([task.y_train, task.y_valid]).astype(np.float64)
-        self._errors = np.empty_like(self._y_observed)  # reused by every step's observation
         chosen = random_balanced_subset(task.majority_index.size, task.n_minority, self.np_random)
         self._fit_member(task.majority_index[chosen])
         self._valid_score = self._score_split("valid")
@@ -321,10 +320,9 @@ class MesaEnv(gym.Env):
     def _observation(self) -> np.ndarray:
         task = self.task
         if self.histogram == "all":  # train and valid rows sit side by side: one pass (Eq. 2)
-            errors = self._errors
-            np.subtract(self.ensemble.proba[: errors.size], self._y_observed, out=errors)
-            np.abs(errors, out=errors)
-            state = split_error_histograms(errors, task.y_train.size, self.n_bins)
+            state = split_label_error_histograms(
+                self.ensemble.proba, self._y_observed, task.y_train.size, self.n_bins
+            )
         else:
             state = meta_state(
                 np.abs(self._split_proba("train") - task.y_train),

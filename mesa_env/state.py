@@ -25,6 +25,7 @@ __all__ = [
     "majority_histogram",
     "meta_state",
     "split_error_histograms",
+    "split_label_error_histograms",
 ]
 
 HISTOGRAM_MODES = ("all", "majority")
@@ -91,6 +92,29 @@ def split_error_histograms(errors: np.ndarray, n_first: int, n_bins: int) -> np.
         return state
     sizes = np.array([[n_first], [errors.size - n_first]])
     return (_split_counts(errors, n_first, n_bins) / sizes).astype(np.float32).ravel()
+
+
+def split_label_error_histograms(
+    proba: np.ndarray, labels: np.ndarray, n_first: int, n_bins: int
+) -> np.ndarray:
+    """:func:`split_error_histograms` of the errors ``|proba[:n] − labels|``, n = ``labels.size``.
+
+    ``proba`` may be longer than ``labels`` (the env's stacked train, valid and test rows: the
+    state uses the first two). With the compiled ``mesa_env._step_kernels`` the errors are
+    computed on the fly, never stored; otherwise with numpy. Bit for bit the same either way.
+    """
+    if (
+        _step_kernels is not None
+        and 0 < n_first < labels.size <= proba.size
+        and proba.dtype == labels.dtype == np.float64
+        and proba.flags.c_contiguous
+        and labels.flags.c_contiguous
+    ):
+        state = np.empty(2 * n_bins, dtype=np.float32)
+        _step_kernels.label_error_histograms(proba, labels, n_first, n_bins, state)
+        return state
+    errors = np.abs(proba[: labels.size] - labels)
+    return split_error_histograms(errors, n_first, n_bins)
 
 
 def majority_histogram(errors: np.ndarray, n_bins: int) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
+import mesa_env.ensemble as ensemble_module
 from mesa_env.ensemble import IncrementalEnsemble
 
 
@@ -88,3 +89,29 @@ def test_a_given_float32_copy_of_the_rows_predicts_as_the_ensemble_own_cast():
         probas.append(ensemble.proba.copy())
     for proba in probas[1:]:
         np.testing.assert_array_equal(proba, probas[0])
+
+
+def test_the_compiled_running_mean_is_numpys_bit_for_bit(monkeypatch):
+    rng = np.random.default_rng(3)
+    votes = [rng.integers(0, 8, 5000) / 7 for _ in range(10)]  # members' leaf fractions
+    votes += [rng.random(5000) for _ in range(5)]
+    compiled = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((5000, 1)))
+    trajectory = []
+    for v in votes:
+        compiled.add(FixedVotes(v))
+        trajectory.append(compiled.proba.copy())
+    monkeypatch.setattr(ensemble_module, "_step_kernels", None)
+    plain = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((5000, 1)))
+    for v, expected in zip(votes, trajectory, strict=True):
+        plain.add(FixedVotes(v))
+        assert plain.proba.tobytes() == expected.tobytes()
+    assert plain._sum.tobytes() == compiled._sum.tobytes()
+
+
+def test_a_member_whose_output_is_refused_is_not_added():
+    ensemble = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((3, 1)))
+    ensemble.add(FixedVotes([0.5, 0.5, 0.5]))
+    with pytest.raises(ValueError):
+        ensemble.add(FixedVotes([0.5, 2.0, 0.5]))
+    assert len(ensemble) == 1
+    np.testing.assert_array_equal(ensemble.proba, [0.5, 0.5, 0.5])

@@ -11,6 +11,7 @@ from mesa_env.state import (
     majority_histogram,
     meta_state,
     split_error_histograms,
+    split_label_error_histograms,
 )
 
 
@@ -162,3 +163,22 @@ def test_compiled_histograms_refuse_wrong_types_and_sizes():
         state_module._step_kernels.split_histograms(np.zeros(8), 8, 5, out)
     with pytest.raises(ValueError, match="2 \\* n_bins"):
         state_module._step_kernels.split_histograms(np.zeros(8), 4, 6, out)
+
+
+@pytest.mark.parametrize("b", [1, 5, 10, 22])
+def test_label_error_histograms_equal_numpys_bit_for_bit(b, monkeypatch):
+    rng = np.random.default_rng(200 + b)
+    cases = []
+    for _ in range(30):
+        n = int(rng.integers(2, 2000))
+        labels = rng.integers(0, 2, n).astype(np.float64)
+        proba = rng.random(n + int(rng.integers(0, 300)))  # longer: the test rows follow
+        proba[::3] = rng.integers(0, 11, proba[::3].size) / 10  # an ensemble's vote fractions
+        cases.append((proba, labels, int(rng.integers(1, n))))
+    compiled = [split_label_error_histograms(p, y, n, b) for p, y, n in cases]
+    monkeypatch.setattr(state_module, "_step_kernels", None)
+    for (proba, labels, n_first), fast in zip(cases, compiled, strict=True):
+        slow = split_label_error_histograms(proba, labels, n_first, b)
+        assert fast.tobytes() == slow.tobytes()
+        expected = split_error_histograms(np.abs(proba[: labels.size] - labels), n_first, b)
+        assert fast.tobytes() == expected.tobytes()
