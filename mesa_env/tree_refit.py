@@ -35,7 +35,7 @@ import numbers
 import pickle
 import threading
 from math import ceil
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
@@ -60,6 +60,21 @@ _PRESORTED_CRITERIA = {"gini": 0, "entropy": 1, "log_loss": 1}
 _RAND_R_MAX = 2147483647
 #: One legacy ``RandomState`` per thread, re-seeded for each fit (see ``TreeRefitter.fit``).
 _THREAD_LOCAL = threading.local()
+
+
+class _FitInputs(NamedTuple):
+    """What a builder needs for one fit: the rows, encoded labels, generator and stopping rules.
+
+    The stopping rules are in rows, as ``BaseDecisionTree._fit`` resolves them.
+    """
+
+    X: np.ndarray
+    y_encoded: np.ndarray
+    n_classes: np.ndarray
+    random_state: np.random.RandomState
+    min_samples_leaf: int
+    min_samples_split: int
+    min_weight_leaf: float
 
 
 def _node_dtype() -> np.dtype | None:
@@ -178,27 +193,16 @@ class TreeRefitter:
         min_samples_split = max(min_samples_split, 2 * min_samples_leaf)
         min_weight_leaf = params["min_weight_fraction_leaf"] * n_samples
 
-        random_state = _reseeded_random_state(member.random_state)
-        if self.presorted:
-            tree = self._build_presorted(
-                X,
-                y_encoded,
-                n_classes,
-                random_state,
-                min_samples_leaf,
-                min_samples_split,
-                min_weight_leaf,
-            )
-        else:
-            tree = self._build(
-                X,
-                y_encoded,
-                n_classes,
-                random_state,
-                min_samples_leaf,
-                min_samples_split,
-                min_weight_leaf,
-            )
+        inputs = _FitInputs(
+            X,
+            y_encoded,
+            n_classes,
+            _reseeded_random_state(member.random_state),
+            min_samples_leaf,
+            min_samples_split,
+            min_weight_leaf,
+        )
+        tree = self._build_presorted(inputs) if self.presorted else self._build(inputs)
         member.n_features_in_ = self.n_features  # in the order fit sets them
         member.n_outputs_ = 1
         member.classes_ = classes
@@ -209,18 +213,11 @@ class TreeRefitter:
             member._prune_tree()
         return member
 
-    def _build(
-        self,
-        X,
-        y_encoded,
-        n_classes,
-        random_state,
-        min_samples_leaf,
-        min_samples_split,
-        min_weight_leaf,
-    ) -> Any:
+    def _build(self, inputs: _FitInputs) -> Any:
         """The tree, grown by scikit-learn's own splitter and builder."""
         params = self._params
+        X, y_encoded, n_classes, random_state = inputs[:4]
+        min_samples_leaf, min_samples_split, min_weight_leaf = inputs[4:]
         y_column = y_encoded.astype(np.float64).reshape(-1, 1)
         criterion = self._criterion(1, n_classes)
         splitter = self._splitter(
@@ -241,17 +238,10 @@ class TreeRefitter:
         builder.build(tree, X, y_column, None, None)
         return tree
 
-    def _build_presorted(
-        self,
-        X,
-        y_encoded,
-        n_classes,
-        random_state,
-        min_samples_leaf,
-        min_samples_split,
-        min_weight_leaf,
-    ) -> Any:
+    def _build_presorted(self, inputs: _FitInputs) -> Any:
         """The same tree, grown by ``_tree_builder`` (scikit-learn's algorithm, presorted)."""
+        X, y_encoded, n_classes, random_state = inputs[:4]
+        min_samples_leaf, min_samples_split, min_weight_leaf = inputs[4:]
         n_samples = X.shape[0]
         n_class = int(n_classes[0])
         # the draw scikit-learn's Splitter.init makes, from the same generator
