@@ -217,8 +217,16 @@ static PyObject *py_running_mean_add(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOnO", &total_obj, &positive_obj, &count, &mean_obj))
         return NULL;
     if (float64_buffer(total_obj, &total, 1, "total") != 0) return NULL;
-    if (float64_buffer(positive_obj, &positive, 0, "positive") != 0) {
+    /* positive may be a strided column (predict_proba(X)[:, 1]): read it with its stride */
+    if (PyObject_GetBuffer(positive_obj, &positive, PyBUF_RECORDS_RO) != 0) {
         PyBuffer_Release(&total);
+        return NULL;
+    }
+    if (positive.ndim != 1 || positive.itemsize != sizeof(double) || positive.format == NULL ||
+        strcmp(positive.format, "d") != 0 || positive.strides[0] % (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_TypeError, "positive must be a 1-d float64 array");
+        PyBuffer_Release(&total);
+        PyBuffer_Release(&positive);
         return NULL;
     }
     if (float64_buffer(mean_obj, &mean, 1, "mean") != 0) {
@@ -227,14 +235,15 @@ static PyObject *py_running_mean_add(PyObject *self, PyObject *args) {
         return NULL;
     }
     n = total.len / (Py_ssize_t)sizeof(double);
-    if (positive.len != total.len || mean.len != total.len || count < 1) {
+    if (positive.shape[0] != n || mean.len != total.len || count < 1) {
         PyErr_SetString(PyExc_ValueError,
                         "running_mean_add: total, positive and mean of one length, count >= 1");
     } else {
         double *t = total.buf, *m = mean.buf;
         const double *p = positive.buf, c = (double)count;
+        Py_ssize_t step = positive.strides[0] / (Py_ssize_t)sizeof(double);
         for (i = 0; i < n; i++) {
-            t[i] += p[i];
+            t[i] += p[i * step];
             m[i] = t[i] / c;
         }
     }

@@ -14,7 +14,8 @@
  * mesa_env.tree_refit checks that against scikit-learn's own fit before using it, and falls
  * back to scikit-learn on any difference.
  *
- * Scope: dense float32 rows without NaN, one output, unit sample weights, no monotonic
+ * Scope: dense, finite float32 rows (build_tree returns None for others: scikit-learn sends an
+ * infinite value across a threshold by value, this builder by position), one output, unit sample weights, no monotonic
  * constraints, splitter "best", criterion "gini" or "entropy"/"log_loss", depth-first growth
  * (max_leaf_nodes=None). Class counts are exact integers in float64, so the order in which
  * rows are added to a child does not change any sum.
@@ -337,6 +338,9 @@ static inline uint32_t float_key(float v) {
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
+/* presort's answer for rows with an infinite or NaN value (the caller uses scikit-learn). */
+#define NOT_FINITE (-3)
+
 /* Sort every feature's rows by value: an LSD radix sort on the float keys, 8 bits a pass, with
  * one counting pass for all digits and no pass for a digit every key shares (the low mantissa
  * bytes of small integers, a constant feature). */
@@ -350,12 +354,21 @@ static int presort(Builder *b) {
         return -1;
     }
     for (f = 0; f < F; f++) {
-        uint32_t all_and = 0xFFFFFFFFu, all_or = 0;
+        uint32_t all_and = 0xFFFFFFFFu, all_or = 0, non_finite = 0;
         for (i = 0; i < n; i++) {
-            uint32_t key = float_key(b->X[i * F + f]);
+            float value = b->X[i * F + f];
+            uint32_t bits;
+            memcpy(&bits, &value, sizeof(bits));
+            non_finite |= (bits & 0x7F800000u) == 0x7F800000u; /* inf or NaN */
+            uint32_t key = float_key(value);
             all_and &= key;
             all_or |= key;
             a[i] = ((uint64_t)key << 32) | (uint32_t)i;
+        }
+        if (non_finite) { /* scikit-learn splits inf by threshold, not position: not covered */
+            free(a);
+            free(t);
+            return NOT_FINITE;
         }
         uint32_t varying = all_and ^ all_or;
         int digits[4], n_digits = 0, d;
@@ -494,7 +507,7 @@ PyDoc_STRVAR(build_tree_doc,
              "build_tree(X, y, n_samples, n_features, n_classes, criterion, max_features,\n"
              "           min_samples_leaf, min_samples_split, min_weight_leaf, max_depth,\n"
              "           min_impurity_decrease, rand_r_state, nodes, values)\n"
-             "-> (node_count, max_depth)\n\n"
+             "-> (node_count, max_depth), or None if X holds inf or NaN\n\n"
              "Grow scikit-learn's depth-first best-split tree into the `nodes` (NODE_DTYPE\n"
              "records) and `values` (float64, node x class) buffers. X: C-contiguous float32\n"
              "rows, y: int32 encoded labels, criterion: 0 gini, 1 entropy.");
@@ -505,6 +518,7 @@ static PyObject *py_build_tree(PyObject *self, PyObject *args) {
     unsigned long rand_r_state;
     Py_buffer X_view, y_view, nodes_view, values_view;
     Py_ssize_t node_count = -1, max_depth_seen = -1, capacity;
+    int not_finite = 0;
     memset(&b, 0, sizeof(b));
     if (!PyArg_ParseTuple(args, "OOnnninnndndkOO", &X_obj, &y_obj, &b.n_samples, &b.n_features,
                           &b.n_classes, &b.criterion, &b.max_features, &b.min_samples_leaf,
@@ -514,6 +528,11 @@ static PyObject *py_build_tree(PyObject *self, PyObject *args) {
     if (b.n_samples < 1 || b.n_features < 1 || b.n_classes < 1 || b.n_samples > INT32_MAX ||
         (b.criterion != CRITERION_GINI && b.criterion != CRITERION_ENTROPY)) {
         PyErr_SetString(PyExc_ValueError, "build_tree: invalid sizes or criterion");
+        return NULL;
+    }
+    if (b.n_features > PY_SSIZE_T_MAX / 8 / b.n_samples ||
+        b.n_classes > PY_SSIZE_T_MAX / 16 / b.n_samples) {
+        PyErr_SetString(PyExc_ValueError, "build_tree: sizes overflow");
         return NULL;
     }
     b.rand_r_state = (uint32_t)rand_r_state;
@@ -571,11 +590,17 @@ static PyObject *py_build_tree(PyObject *self, PyObject *args) {
         b.left_counts = b.class_scratch + K;
         for (Py_ssize_t f = 0; f < F; f++) b.features[f] = f;
         for (Py_ssize_t i = 0; i < n; i++) b.node_rows[i] = (int32_t)i;
+        int sorted;
         Py_BEGIN_ALLOW_THREADS
-        if (presort(&b) == 0)
+        sorted = presort(&b);
+        if (sorted == 0)
             node_count = build(&b, nodes_view.buf, values_view.buf, capacity, &max_depth_seen);
         Py_END_ALLOW_THREADS
-        if (node_count == -1) PyErr_NoMemory();
+        if (sorted == NOT_FINITE) {
+            not_finite = 1;
+            node_count = 0;
+        } else if (node_count == -1)
+            PyErr_NoMemory();
         if (node_count == -2)
             PyErr_SetString(PyExc_ValueError, "build_tree: the nodes buffer is too small");
     }
@@ -596,6 +621,7 @@ done:
     PyBuffer_Release(&nodes_view);
     PyBuffer_Release(&values_view);
     if (node_count < 0) return NULL;
+    if (not_finite) Py_RETURN_NONE;
     return Py_BuildValue("nn", node_count, max_depth_seen);
 }
 

@@ -187,14 +187,16 @@ class IncrementalEnsemble:
         """Add ``member`` whose class-1 probabilities on ``X_eval`` are ``positive``.
 
         With the compiled ``mesa_env._step_kernels``, the sum and the mean are updated in one
-        pass (the same additions and divisions as numpy's two).
+        pass (the same additions and divisions as numpy's two), reading ``positive`` in place
+        (a ``predict_proba`` column is a strided view).
         """
         size = len(self.estimators) + 1
         if (
             _step_kernels is not None
+            and isinstance(positive, np.ndarray)
             and positive.dtype == np.float64
-            and positive.flags.c_contiguous
             and positive.shape == self._sum.shape
+            and positive.strides[0] % positive.itemsize == 0
         ):
             _step_kernels.running_mean_add(self._sum, positive, size, self.proba)
         else:

@@ -119,7 +119,8 @@ class TreeRefitter:
     Built from a fitted ``template`` whose parameters scikit-learn validated; ``fit(member, X,
     y)`` then fits ``member`` (a copy of the template that differs only by an integer
     ``random_state``) exactly as ``member.fit(X, y, check_input=False)`` would. ``X`` must be
-    C-contiguous float32 without NaN (what ``check_input=False`` requires too); ``y`` a 1-d integer
+    C-contiguous float32 without NaN (what ``check_input=False`` requires too; rows with an
+    infinite value are grown by scikit-learn's builder); ``y`` a 1-d integer
     or boolean array of class labels (:func:`refittable_labels`). A refitter holds no state
     between fits: it may be shared, across threads too.
 
@@ -202,7 +203,10 @@ class TreeRefitter:
             min_samples_split,
             min_weight_leaf,
         )
-        tree = self._build_presorted(inputs) if self.presorted else self._build(inputs)
+        tree = self._build_presorted(inputs) if self.presorted else None
+        if tree is None:  # scikit-learn's builder, from a fresh generator (Splitter.init draws)
+            random_state = _reseeded_random_state(member.random_state)
+            tree = self._build(inputs._replace(random_state=random_state))
         member.n_features_in_ = self.n_features  # in the order fit sets them
         member.n_outputs_ = 1
         member.classes_ = classes
@@ -239,7 +243,11 @@ class TreeRefitter:
         return tree
 
     def _build_presorted(self, inputs: _FitInputs) -> Any:
-        """The same tree, grown by ``_tree_builder`` (scikit-learn's algorithm, presorted)."""
+        """The same tree, grown by ``_tree_builder`` (scikit-learn's algorithm, presorted).
+
+        ``None`` for rows the builder does not cover (an infinite value: scikit-learn sends it
+        across a threshold by value, the builder by position).
+        """
         X, y_encoded, n_classes, random_state = inputs[:4]
         min_samples_leaf, min_samples_split, min_weight_leaf = inputs[4:]
         n_samples = X.shape[0]
@@ -249,7 +257,7 @@ class TreeRefitter:
         capacity = 2 * n_samples - 1  # a binary tree whose leaves hold at least one row each
         nodes = np.empty(capacity, dtype=_NODE_DTYPE)
         values = np.empty((capacity, 1, n_class))
-        node_count, max_depth = _tree_builder.build_tree(
+        built = _tree_builder.build_tree(
             X,
             y_encoded.astype(np.int32),
             n_samples,
@@ -266,6 +274,9 @@ class TreeRefitter:
             nodes,
             values,
         )
+        if built is None:  # rows with inf or NaN: the builder does not cover them
+            return None
+        node_count, max_depth = built
         tree = self._tree(self.n_features, n_classes, 1)
         tree.__setstate__(
             {

@@ -92,14 +92,26 @@ def test_a_given_float32_copy_of_the_rows_predicts_as_the_ensemble_own_cast():
 
 
 def test_the_compiled_running_mean_is_numpys_bit_for_bit(monkeypatch):
+    kernels = ensemble_module._step_kernels
+    calls = []
+
+    class Counting:
+        """The compiled module, counting its running-mean calls."""
+
+        def running_mean_add(self, *args):
+            calls.append(args[2])
+            return kernels.running_mean_add(*args)
+
     rng = np.random.default_rng(3)
     votes = [rng.integers(0, 8, 5000) / 7 for _ in range(10)]  # members' leaf fractions
     votes += [rng.random(5000) for _ in range(5)]
+    monkeypatch.setattr(ensemble_module, "_step_kernels", Counting())
     compiled = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((5000, 1)))
     trajectory = []
-    for v in votes:
+    for v in votes:  # FixedVotes' column is a strided view, as predict_proba's are
         compiled.add(FixedVotes(v))
         trajectory.append(compiled.proba.copy())
+    assert calls == list(range(1, 16))  # the compiled pass ran for every member
     monkeypatch.setattr(ensemble_module, "_step_kernels", None)
     plain = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((5000, 1)))
     for v, expected in zip(votes, trajectory, strict=True):
@@ -108,10 +120,13 @@ def test_the_compiled_running_mean_is_numpys_bit_for_bit(monkeypatch):
     assert plain._sum.tobytes() == compiled._sum.tobytes()
 
 
-def test_a_member_whose_output_is_refused_is_not_added():
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_a_member_whose_update_fails_is_not_counted(compiled, monkeypatch):
+    if not compiled:
+        monkeypatch.setattr(ensemble_module, "_step_kernels", None)
     ensemble = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((3, 1)))
     ensemble.add(FixedVotes([0.5, 0.5, 0.5]))
     with pytest.raises(ValueError):
-        ensemble.add(FixedVotes([0.5, 2.0, 0.5]))
+        ensemble._include(FixedVotes([0.0, 1.0]), np.array([0.0, 1.0]))  # two rows of three
     assert len(ensemble) == 1
     np.testing.assert_array_equal(ensemble.proba, [0.5, 0.5, 0.5])

@@ -148,3 +148,20 @@ def test_the_builder_refuses_labels_outside_its_classes_and_short_buffers():
         builder.build_tree(
             X, labels.astype(np.int64), 4, 2, 2, 0, 2, 1, 2, 0.0, 10, 0.0, 1, nodes, values
         )
+
+
+def test_rows_with_infinite_values_are_grown_by_scikit_learn_as_fit_grows_them():
+    # scikit-learn sends an infinite value across a threshold by value, the presorted builder
+    # by position: the builder declines such rows and TreeRefitter uses scikit-learn's builder.
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    X[rng.random(X.shape) < 0.2] = np.inf
+    X[rng.random(X.shape) < 0.05] = -np.inf
+    y = rng.integers(0, 2, 200)
+    nodes = np.empty(399, dtype=tree_refit._NODE_DTYPE)
+    values = np.empty((399, 1, 2))
+    args = (X, y.astype(np.int32), 200, 4, 2, 0, 4, 1, 2, 0.0, 2**31 - 1, 0.0, 1, nodes, values)
+    assert tree_refit._tree_builder.build_tree(*args) is None
+    for seed in range(5):
+        expected = DecisionTreeClassifier(random_state=seed).fit(X, y, check_input=False)
+        assert _state(_presorted_fit({}, X, y, seed)) == _state(expected)
