@@ -297,8 +297,8 @@ def parts(learner_class: type) -> list[tuple[Any, str, Any, bool]]:
         (ensemble_module, "positive_proba", "predict_proba output check", False),
         (IncrementalEnsemble, "add", "running-mean update", False),
         (MesaEnv, "_score_split", lambda args: f"metric[{args[1]}]", None),
-        (MesaEnv, "_observation", "errors |F(x) − y|", False),
-        (env_module, "split_error_histograms", "histograms (Eqs. 1–2)", False),
+        (MesaEnv, "_observation", "observation (call, progress)", False),
+        (env_module, "split_label_error_histograms", "errors + histograms (Eqs. 1–2)", False),
         (MesaEnv, "_info", "info dict", False),
     ]
 

@@ -203,8 +203,10 @@ class TreeRefitter:
             min_samples_split,
             min_weight_leaf,
         )
-        tree = self._build_presorted(inputs) if self.presorted else None
-        if tree is None:  # scikit-learn's builder, from a fresh generator (Splitter.init draws)
+        if not self.presorted:
+            tree = self._build(inputs)
+        elif (tree := self._build_presorted(inputs)) is None:  # rows it declines (inf)
+            # scikit-learn's builder, from a fresh generator: the presorted one drew from it
             random_state = _reseeded_random_state(member.random_state)
             tree = self._build(inputs._replace(random_state=random_state))
         member.n_features_in_ = self.n_features  # in the order fit sets them
