@@ -108,7 +108,7 @@ def meta_sample(
     are broken at random too. Otherwise the draw is the plain Gumbel-top-k, without the tie
     check (keys of ordinary σ never tie, and this runs at every step). There, with the compiled
     ``mesa_env._step_kernels``, the log-weights and keys come from one loop in C with numpy's
-    roundings (the noise and ``argpartition`` stay numpy's): the same draw, ~8 µs sooner.
+    roundings (the noise and ``argpartition`` stay numpy's): the same draw in fewer numpy calls.
     """
     if (
         _step_kernels is not None

@@ -79,7 +79,8 @@ def split_error_histograms(errors: np.ndarray, n_first: int, n_bins: int) -> np.
     Equal, bit for bit, to ``meta_state(errors[:n_first], errors[n_first:], …, "all")``; the
     environment uses it on the train and validation rows, which sit side by side in
     ``Task.X_eval``. With the compiled ``mesa_env._step_kernels`` (float64 errors, both halves
-    non-empty) the same numbers come from one loop in C: ~2 µs instead of ~20 on a digits step.
+    non-empty) the same numbers come from one loop in C (on the 1,438 errors of a digits step
+    1.6 µs against numpy's 14 µs, measured with ``timeit``).
     """
     if (
         _step_kernels is not None

@@ -120,10 +120,8 @@ def test_the_compiled_running_mean_is_numpys_bit_for_bit(monkeypatch):
     assert plain._sum.tobytes() == compiled._sum.tobytes()
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
-def test_a_member_whose_update_fails_is_not_counted(compiled, monkeypatch):
-    if not compiled:
-        monkeypatch.setattr(ensemble_module, "_step_kernels", None)
+def test_a_member_whose_update_fails_is_not_counted():
+    # a wrong-length column never reaches the compiled pass (its shape guard): numpy raises
     ensemble = IncrementalEnsemble(DecisionTreeClassifier(), np.zeros((3, 1)))
     ensemble.add(FixedVotes([0.5, 0.5, 0.5]))
     with pytest.raises(ValueError):
