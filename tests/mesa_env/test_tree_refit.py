@@ -11,7 +11,13 @@ from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 import mesa_env.tree_refit as tree_refit
 from mesa_env import MesaEnv
 from mesa_env.ensemble import IncrementalEnsemble
-from mesa_env.tree_refit import TreeRefitter, cached_refitter, refitter_for
+from mesa_env.tree_refit import (
+    VERIFY_ROWS,
+    TreeRefitter,
+    cached_refitter,
+    refitter_for,
+    verified_refitter,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -126,6 +132,61 @@ def _raise_type_error(*args, **kwargs):
     raise TypeError("__cinit__() takes exactly 5 positional arguments (6 given)")
 
 
+def _count_fit_rows(monkeypatch) -> list[int]:
+    """Record the number of rows of every ``DecisionTreeClassifier.fit`` from now on."""
+    rows: list[int] = []
+    original = DecisionTreeClassifier.fit
+
+    def counting(self, X, *args, **kwargs):
+        rows.append(X.shape[0])
+        return original(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(DecisionTreeClassifier, "fit", counting)
+    return rows
+
+
+def test_a_large_first_fit_is_checked_on_a_sample_and_refitted_whole(monkeypatch):
+    """scikit-learn fits only every k-th row for the check; the member is fit's, on all rows."""
+    X, y = _rows(0, n=5 * VERIFY_ROWS + 3)
+    expected = DecisionTreeClassifier(random_state=4).fit(X, y, check_input=False)
+    rows = _count_fit_rows(monkeypatch)
+    member = DecisionTreeClassifier(random_state=4)
+    refitter = verified_refitter(member, X, y)
+    assert rows == [len(range(0, len(y), 6))]  # ceil(2563 / 512) = 6
+    assert rows[0] <= VERIFY_ROWS
+    assert _state(refitter.fit(member, X, y)) == _state(expected)
+    assert verified_refitter(DecisionTreeClassifier(random_state=8), X, y) is refitter  # cached
+
+
+def test_a_sample_that_misses_a_class_is_replaced_by_all_rows(monkeypatch):
+    X, y = _rows(1, n=2 * VERIFY_ROWS + 1)
+    y = np.zeros_like(y)
+    y[1::2] = 1  # every other row: a stride of 3 meets both, but
+    y[1::6] = 2  # a third class only on rows the sample (every 3rd from 0) skips
+    rows = _count_fit_rows(monkeypatch)
+    assert verified_refitter(DecisionTreeClassifier(random_state=0), X, y) is not None
+    assert rows == [len(y)]
+
+
+def test_the_sampled_check_still_refuses_a_refit_that_differs(monkeypatch):
+    """A mismatch on the sample: no refitter, and the ensemble's members are fit's own."""
+    X, y = _rows(2, n=3 * VERIFY_ROWS)
+    original = TreeRefitter.fit
+
+    def off_by_one_feature_choice(self, member, X, y):
+        member.random_state += 1
+        return original(self, member, X, y)
+
+    monkeypatch.setattr(TreeRefitter, "fit", off_by_one_feature_choice)
+    learner = DecisionTreeClassifier(max_features=2)
+    assert verified_refitter(learner.set_params(random_state=0), X, y) is None
+    ensemble = IncrementalEnsemble(DecisionTreeClassifier(max_features=2), X)
+    member = ensemble.fit_member(X, y, 3)
+    assert ensemble._refitter is None
+    expected = DecisionTreeClassifier(max_features=2, random_state=3).fit(X, y)
+    assert _state(member) == _state(expected)
+
+
 def test_cached_refitter_needs_the_same_parameters_and_feature_count():
     X, y = _rows(0)
     assert cached_refitter(DecisionTreeClassifier(max_depth=4), 6) is None  # nothing verified
@@ -159,7 +220,7 @@ def test_rows_other_than_c_contiguous_float32_are_a_clear_type_error(convert):
 
 
 def test_ensembles_use_the_refitter_and_stay_identical_to_fitted_members(monkeypatch):
-    """After the first member (and in later ensembles from the first), no ``fit`` is called."""
+    """One ``fit`` (the configuration's check) in the process; every member is refitted."""
     X, y = _rows(3, n=400)
     fits = []
     original_fit = DecisionTreeClassifier.fit
@@ -179,7 +240,7 @@ def test_ensembles_use_the_refitter_and_stay_identical_to_fitted_members(monkeyp
                 DecisionTreeClassifier(random_state=int(seed)), X[rows], y[rows]
             )
             assert _state(member) == _state(expected)
-    assert len(fits) == 1  # the first member of the first ensemble
+    assert len(fits) == 1  # the check, when the first ensemble fits its first member
 
 
 def test_env_episodes_are_unchanged_by_the_refitter(monkeypatch):
@@ -197,9 +258,9 @@ def test_env_episodes_are_unchanged_by_the_refitter(monkeypatch):
     original = TreeRefitter.fit
     monkeypatch.setattr(TreeRefitter, "fit", lambda *a: refits.append(1) or original(*a))
     with_refit = episode()
-    assert len(refits) == 6  # the one-time check, then the five members after the first
+    assert len(refits) == 7  # the one-time check, then the six members
     monkeypatch.setattr(tree_refit, "_REFITTERS", {})
-    monkeypatch.setattr("mesa_env.ensemble.refitter_for", lambda *args: None)
+    monkeypatch.setattr("mesa_env.ensemble.verified_refitter", lambda *args: None)
     monkeypatch.setattr("mesa_env.ensemble.cached_refitter", lambda *args: None)
     without = episode()
     for a, b in zip(with_refit, without, strict=True):
