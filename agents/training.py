@@ -1,7 +1,7 @@
 """Meta-training (paper Algorithm 3) as a library call; ``train_sampler.py`` is its front.
 
-Data flows one way: datasets → ``MesaEnv`` (rescaled for SB3, in subprocesses when ``n_envs`` >
-1) → agent → checkpoint. Every random choice descends from ``seed``.
+Data flows one way: datasets → ``MesaEnv`` (rescaled for SB3; for ``n_envs`` > 1 all but the
+first in subprocesses) → agent → checkpoint. Every random choice descends from ``seed``.
 """
 
 from __future__ import annotations
@@ -139,9 +139,15 @@ def build_vec_env(
     n_envs: int = 1,
     seed: int | None = None,
 ) -> Any:
-    """SB3 VecEnv of rescaled MesaEnvs; subprocesses when ``n_envs`` > 1."""
+    """SB3 VecEnv of rescaled MesaEnvs: for ``n_envs`` > 1, all but the first in subprocesses.
+
+    :class:`~agents.hybrid_vec_env.HybridVecEnv` steps env 0 in this process while the others
+    step in theirs: ``n`` busy processes for ``n`` envs, not ``n`` workers and a waiting parent.
+    """
     from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from agents.hybrid_vec_env import HybridVecEnv
 
     factory = partial(_make_env, list(datasets), settings, base_estimator, True)
     factory()  # fail here, in this process, on bad data or settings: not inside a subprocess
@@ -149,7 +155,7 @@ def build_vec_env(
         factory,
         n_envs=n_envs,
         seed=seed,
-        vec_env_cls=SubprocVecEnv if n_envs > 1 else DummyVecEnv,
+        vec_env_cls=HybridVecEnv if n_envs > 1 else DummyVecEnv,
     )
 
 
