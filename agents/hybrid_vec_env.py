@@ -9,9 +9,10 @@ replies). :class:`HybridVecEnv` sends the other envs their actions, steps env 0 
 collects their results: ``n`` busy processes for ``n`` envs, and one worker fewer to start.
 
 Env 0 is a :class:`~stable_baselines3.common.vec_env.DummyVecEnv`, the rest a
-``SubprocVecEnv``, both SB3's own and unchanged; this class only routes calls and joins their
-answers in env order, so every env sees the same seed, actions and resets as under either
-class alone, and results are the same to the bit.
+``SubprocVecEnv``, both SB3's own; this class only routes calls and joins their answers in the
+order asked, so every env sees the same seed, actions and resets as under ``SubprocVecEnv``
+and the outputs are its outputs to the bit (env 0's reward buffer holds float64, as
+``SubprocVecEnv`` returns rewards, where ``DummyVecEnv`` would round them to float32).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class HybridVecEnv(VecEnv):
                 f"{len(env_fns)}: use DummyVecEnv for one env"
             )
         self.local = DummyVecEnv([env_fns[0]])
+        # SubprocVecEnv returns rewards as float64 (np.stack of the envs' floats), DummyVecEnv
+        # through a float32 buffer: env 0's buffer holds float64, so no reward is rounded.
+        self.local.buf_rews = np.zeros(1, dtype=np.float64)
         if not isinstance(self.local.observation_space, gym.spaces.Box):
             self.local.close()
             raise ValueError(
@@ -56,7 +60,11 @@ class HybridVecEnv(VecEnv):
             self.local.close()
             raise
         self._local_actions: np.ndarray | None = None
-        super().__init__(len(env_fns), self.local.observation_space, self.local.action_space)
+        try:  # VecEnv's set-up asks every env for its render mode
+            super().__init__(len(env_fns), self.local.observation_space, self.local.action_space)
+        except BaseException:
+            self.close()
+            raise
 
     def reset(self) -> np.ndarray:
         """Reset every env with its seed and options (then forgotten, as SB3 does)."""
@@ -102,24 +110,49 @@ class HybridVecEnv(VecEnv):
         """Every env's image, in env order."""
         return [*self.local.get_images(), *self.workers.get_images()]
 
-    def _split(self, indices: VecEnvIndices) -> tuple[list[int], list[int]]:
-        """``indices`` as (env 0's, the workers' own indices)."""
-        chosen = list(self._get_indices(indices))
-        return [i for i in chosen if i == 0], [i - 1 for i in chosen if i > 0]
+    def _gather(
+        self,
+        indices: VecEnvIndices,
+        here: Callable[[list[int]], list[Any]],
+        there: Callable[[list[int]], list[Any]],
+    ) -> list[Any]:
+        """One answer per env in ``indices``, in their order, from env 0 and the workers.
+
+        Indices are SB3's (``None``, an int or a sequence; negative ones count from the end,
+        out-of-range ones raise ``IndexError``); ``here`` gets env 0's, ``there`` the workers'
+        own (index − 1), each called once at most.
+        """
+        chosen = [range(self.num_envs)[i] for i in self._get_indices(indices)]
+        local_indices = [i for i in chosen if i == 0]
+        worker_indices = [i - 1 for i in chosen if i > 0]
+        local = iter(here(local_indices) if local_indices else [])
+        remote = iter(there(worker_indices) if worker_indices else [])
+        return [next(local) if i == 0 else next(remote) for i in chosen]
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """The attribute of each env in ``indices``, in order."""
-        here, there = self._split(indices)
-        values = self.local.get_attr(attr_name, here) if here else []
-        return values + (self.workers.get_attr(attr_name, there) if there else [])
+        """The attribute of each env in ``indices``, in their order."""
+        return self._gather(
+            indices,
+            lambda here: self.local.get_attr(attr_name, here),
+            lambda there: self.workers.get_attr(attr_name, there),
+        )
+
+    def has_attr(self, attr_name: str) -> bool:
+        """Whether every env has the attribute (asked as each part asks, never by raising)."""
+        return self.local.has_attr(attr_name) and self.workers.has_attr(attr_name)
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         """Set the attribute in each env in ``indices``."""
-        here, there = self._split(indices)
-        if here:
-            self.local.set_attr(attr_name, value, here)
-        if there:
-            self.workers.set_attr(attr_name, value, there)
+
+        def set_in(part: VecEnv, part_indices: list[int]) -> list[None]:
+            part.set_attr(attr_name, value, part_indices)
+            return [None] * len(part_indices)
+
+        self._gather(
+            indices,
+            lambda here: set_in(self.local, here),
+            lambda there: set_in(self.workers, there),
+        )
 
     def env_method(
         self,
@@ -128,23 +161,23 @@ class HybridVecEnv(VecEnv):
         indices: VecEnvIndices = None,
         **method_kwargs: Any,
     ) -> list[Any]:
-        """Call the method of each env in ``indices``; their results, in order."""
-        here, there = self._split(indices)
-        results = []
-        if here:
-            results += self.local.env_method(
+        """Call the method of each env in ``indices``; their results, in their order."""
+        return self._gather(
+            indices,
+            lambda here: self.local.env_method(
                 method_name, *method_args, indices=here, **method_kwargs
-            )
-        if there:
-            results += self.workers.env_method(
+            ),
+            lambda there: self.workers.env_method(
                 method_name, *method_args, indices=there, **method_kwargs
-            )
-        return results
+            ),
+        )
 
     def env_is_wrapped(
         self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
     ) -> list[bool]:
-        """Whether each env in ``indices`` is wrapped with ``wrapper_class``."""
-        here, there = self._split(indices)
-        wrapped = self.local.env_is_wrapped(wrapper_class, here) if here else []
-        return wrapped + (self.workers.env_is_wrapped(wrapper_class, there) if there else [])
+        """Whether each env in ``indices`` is wrapped with ``wrapper_class``, in their order."""
+        return self._gather(
+            indices,
+            lambda here: self.local.env_is_wrapped(wrapper_class, here),
+            lambda there: self.workers.env_is_wrapped(wrapper_class, there),
+        )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import DummyVecEnv
+from stable_baselines3.common.vec_env import SubprocVecEnv
 
 from agents.hybrid_vec_env import HybridVecEnv
 from mesa_env import MesaEnv
@@ -42,7 +42,7 @@ def _run(venv, actions: np.ndarray, seed: int = 3) -> list:
 
 
 def _assert_same(a, b) -> None:
-    """Equal to the bit: arrays element for element, containers item for item."""
+    """Equal to the bit, dtypes included: arrays element for element, containers item by item."""
     if isinstance(a, dict):
         assert a.keys() == b.keys()
         for key in a:
@@ -52,40 +52,61 @@ def _assert_same(a, b) -> None:
         for x, y in zip(a, b, strict=True):
             _assert_same(x, y)
     else:
-        a, b = np.asarray(a), np.asarray(b)
-        if a.dtype != b.dtype:  # rewards: DummyVecEnv keeps float32, SubprocVecEnv float64
-            a, b = a.astype(np.float32), b.astype(np.float32)
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, b, strict=True)
 
 
-def test_steps_resets_and_infos_are_dummy_vec_envs_to_the_bit():
+def test_steps_resets_and_infos_are_subproc_vec_envs_to_the_bit():
     actions = np.random.default_rng(0).uniform(0, 1, size=(5, 3, 1)).astype(np.float32)
     fns = [partial(_mesa, name) for name in ("toy-less", "toy-mid", "toy-less")]
-    expected = _run(DummyVecEnv(fns), actions)
-    venv = HybridVecEnv(fns)
-    try:
-        got = _run(venv, actions)
-    finally:
-        venv.close()
+    outputs = []
+    for cls in (SubprocVecEnv, HybridVecEnv):
+        venv = cls(fns)
+        try:
+            outputs.append(_run(venv, actions))
+        finally:
+            venv.close()
+    expected, got = outputs
     ended = [info for infos in got[5::5] for info in infos if "terminal_observation" in info]
     assert len(ended) == 6  # episodes of 2 steps: every env ended two, and was reset
+    assert all(rewards.dtype == np.float64 for rewards in got[3::5])  # none rounded to float32
     _assert_same(got, expected)
-    assert all(x.dtype == np.float32 for x in [got[0], *got[2::5]])  # observations
 
 
-def test_attributes_and_methods_reach_the_envs_named_by_index():
+@pytest.fixture(scope="module")
+def three_envs():
     venv = make_vec_env(partial(_mesa, "toy-less"), n_envs=3, seed=0, vec_env_cls=HybridVecEnv)
-    try:
-        assert venv.env_is_wrapped(Monitor) == [True, True, True]
-        venv.set_attr("marker", 7, indices=[0, 2])
-        venv.set_attr("marker", 5, indices=1)
-        assert venv.get_attr("marker") == [7, 5, 7]
-        assert venv.get_attr("marker", indices=[2, 1]) == [7, 5]
-        assert venv.has_attr("marker") and not venv.has_attr("no_such_attribute")
-        names = venv.env_method("get_wrapper_attr", "n_estimators", indices=[1, 2])
-        assert names == [3, 3]
-    finally:
-        venv.close()
+    for index in range(3):
+        venv.set_attr("marker", index, indices=index)
+    yield venv
+    venv.close()
+
+
+def test_attributes_and_methods_answer_in_the_order_of_the_indices(three_envs):
+    venv = three_envs
+    assert venv.get_attr("marker") == [0, 1, 2]
+    assert venv.get_attr("marker", indices=[2, 0, 1, 0]) == [2, 0, 1, 0]
+    assert venv.get_attr("marker", indices=-1) == [2]
+    assert venv.env_method("get_wrapper_attr", "marker", indices=[2, 0]) == [2, 0]
+    assert venv.env_is_wrapped(Monitor, indices=[1, 0]) == [True, True]
+    with pytest.raises(IndexError):
+        venv.get_attr("marker", indices=3)
+
+
+def test_set_attr_reaches_the_envs_named_by_index_negative_ones_too(three_envs):
+    venv = three_envs
+    venv.set_attr("other", 7, indices=[-3, 2])
+    venv.set_attr("other", 5, indices=1)
+    assert venv.get_attr("other", indices=[2, 1, 0]) == [7, 5, 7]
+
+
+def test_has_attr_is_false_when_one_env_lacks_it_and_the_workers_survive(three_envs):
+    venv = three_envs
+    venv.set_attr("only_here", 1, indices=0)
+    assert venv.has_attr("marker")
+    assert not venv.has_attr("only_here")
+    venv.set_attr("only_there", 1, indices=[1, 2])
+    assert not venv.has_attr("only_there")
+    assert venv.get_attr("marker") == [0, 1, 2]  # every worker still answers
 
 
 def test_a_failing_local_env_raises_and_leaves_the_workers_in_step():
@@ -112,7 +133,6 @@ def test_fewer_than_two_envs_or_a_non_box_space_is_a_clear_error():
 def test_sac_with_two_envs_learns_what_it_learns_with_sb3s_subprocesses(monkeypatch):
     """meta_train's n_envs=2 (HybridVecEnv) and SubprocVecEnv give the same weights."""
     import torch
-    from stable_baselines3.common.vec_env import SubprocVecEnv
 
     import agents.training as training
     from agents.training import meta_train
