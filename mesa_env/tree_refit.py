@@ -376,10 +376,13 @@ def verified_refitter(member: Any, X: np.ndarray, y: np.ndarray) -> TreeRefitter
     The refitter of a configuration this process has checked, else the check itself
     (:func:`refitter_for`) on a copy of ``member`` that scikit-learn fits, validating its
     parameters as ``fit`` would (an invalid one raises scikit-learn's error here), on every
-    ``ceil(n / VERIFY_ROWS)``-th row of ``X``: what the check compares is scikit-learn's
-    algorithm against this module's, which a few hundred rows exercise at every depth, and
-    the sample keeps its cost flat however large the first fit is. A sample that misses a
-    class of ``y`` is replaced by all the rows. ``X``: C-contiguous float32, as for
+    ``ceil(n / VERIFY_ROWS)``-th row of ``X``, so the check costs the same however large the
+    first fit is. It catches a scikit-learn whose ``_fit`` differs from what this module
+    reproduces; that the builder then grows every tree to the byte, the first member's on
+    all its rows included, rests on it following scikit-learn's algorithm in general, which
+    ``tests/mesa_env/test_tree_builder.py`` checks on 360 random cases (ties, constant
+    features, every stopping rule). A sample that misses a class of ``y`` is replaced by all
+    the rows. ``X``: C-contiguous float32, as for
     :meth:`TreeRefitter.fit`; ``member``'s ``random_state`` must be an integer.
     """
     key = _config_key(member, X.shape[1])
