@@ -135,8 +135,8 @@ class IncrementalEnsemble:
         """
         member = self.new_member(seed)
         first = not self.estimators
+        rows = np.ascontiguousarray(X, np.float32) if self._unchecked else X  # cast once
         if self._unchecked and isinstance(seed, numbers.Integral) and refittable_labels(y):
-            rows = np.ascontiguousarray(X, np.float32)
             if self._refitter is None and first:  # check the configuration (once a process)
                 with config_context(assume_finite=True):
                     self._refitter = verified_refitter(member, rows, y)
@@ -146,7 +146,7 @@ class IncrementalEnsemble:
                 return member
         with config_context(assume_finite=True, skip_parameter_validation=not first):
             if self._unchecked:
-                member.fit(np.ascontiguousarray(X, np.float32), y, check_input=False)
+                member.fit(rows, y, check_input=False)
             else:
                 member.fit(X, y)
             self.add(member)
